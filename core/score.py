@@ -1,0 +1,90 @@
+"""The parsed form of a MIDI file: plain numpy arrays, cheap to pickle, cache and send between processes.
+
+A :class:`Score` is what :mod:`core.midi_io` returns after it has parsed and validated a file. It holds no
+PrettyMIDI object (those cost megabytes each), only the notes and the timing grid that the piano-roll codec
+needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NOTE_DTYPE = np.dtype(
+    [
+        ("pitch", "u1"),
+        ("velocity", "u1"),
+        ("program", "u1"),
+        ("is_drum", "?"),
+        ("track", "i2"),
+        ("start", "f8"),
+        ("end", "f8"),
+    ]
+)
+"""One row per note; ``start`` and ``end`` are in seconds."""
+
+
+class MidiRejected(Exception):
+    """A MIDI file could not be used. ``str(error)`` is a sentence meant for the person who supplied it."""
+
+
+@dataclass
+class Score:
+    """A validated MIDI file as arrays. Times are in seconds."""
+
+    name: str
+    notes: np.ndarray
+    beat_times: np.ndarray
+    downbeat_times: np.ndarray
+    tempo_bpm: float
+    duration_s: float
+    time_signatures: list[tuple[int, int, float]] = field(default_factory=list)
+    key_signatures: list[tuple[int, float]] = field(default_factory=list)
+    n_tracks: int = 1
+    n_instruments: int = 1
+
+    @property
+    def pitched_notes(self) -> np.ndarray:
+        """The notes that are not percussion."""
+        return self.notes[~self.notes["is_drum"]]
+
+    @property
+    def meter(self) -> tuple[int, int]:
+        """The first time signature (4/4 when the file states none)."""
+        if not self.time_signatures:
+            return (4, 4)
+        numerator, denominator, _ = self.time_signatures[0]
+        return (numerator, denominator)
+
+    def summary(self) -> str:
+        """One line a person can read: notes, duration, tempo and meter."""
+        numerator, denominator = self.meter
+        minutes, seconds = divmod(round(self.duration_s), 60)
+        return (
+            f"{len(self.pitched_notes)} notes, {minutes}:{seconds:02d} min, "
+            f"{self.tempo_bpm:.0f} bpm, {numerator}/{denominator}, "
+            f"{self.n_instruments} instrument{'s' if self.n_instruments != 1 else ''}"
+        )
+
+    def to_pretty_midi(self):  # -> pretty_midi.PrettyMIDI (imported lazily)
+        """Rebuild a PrettyMIDI object: one instrument per (track, program, drum) group."""
+        import pretty_midi
+
+        pm = pretty_midi.PrettyMIDI(initial_tempo=float(self.tempo_bpm))
+        keys = np.unique(self.notes[["track", "program", "is_drum"]]) if len(self.notes) else []
+        for track, program, is_drum in keys:
+            rows = self.notes[
+                (self.notes["track"] == track)
+                & (self.notes["program"] == program)
+                & (self.notes["is_drum"] == is_drum)
+            ]
+            inst = pretty_midi.Instrument(program=int(program), is_drum=bool(is_drum))
+            inst.notes = [
+                pretty_midi.Note(int(r["velocity"]), int(r["pitch"]), float(r["start"]), float(r["end"]))
+                for r in rows
+            ]
+            pm.instruments.append(inst)
+        for numerator, denominator, time in self.time_signatures:
+            pm.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, time))
+        return pm

@@ -1,0 +1,35 @@
+"""Home: what the studio does and where to start."""
+
+import streamlit as st
+
+PIPELINE_DOT = """
+digraph pipeline {
+    rankdir=LR;
+    node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica"];
+    midi [label="MIDI files\\n(Bach chorales or yours)"];
+    roll [label="Piano-rolls\\npitch × time"];
+    gan [label="GAN\\nLSTM generator vs\\nLSTM discriminator"];
+    cand [label="Several new\\npiano-rolls"];
+    svm [label="SVM classifier\\nscores each piece"];
+    best [label="Best piece\\n→ MIDI → audio"];
+    midi -> roll -> gan -> cand -> svm -> best;
+}
+"""
+
+st.title("GAN Music Studio")
+st.write(
+    "A generative adversarial network whose generator and discriminator are both LSTM networks learns "
+    "from a collection of MIDI files, seen as piano-roll images (pitch × time). The generator writes "
+    "several new pieces, an SVM classifier scores them and keeps the best, and the winner is turned back "
+    "into MIDI and into sound you can play here."
+)
+st.graphviz_chart(PIPELINE_DOT)
+st.subheader("The objective")
+st.write("The generator G and the discriminator D play Goodfellow et al.'s (2014) minimax game:")
+st.latex(
+    r"\min_G \max_D \; \mathbb{E}_{x \sim p_\text{data}}[\log D(x)]"
+    r" + \mathbb{E}_{z \sim p_z}[\log(1 - D(G(z)))]"
+)
+st.caption(
+    "D learns to tell real piano-rolls from generated ones; G learns to make D mistake its pieces for real."
+)
