@@ -29,6 +29,27 @@ class MidiRejected(Exception):
     """A MIDI file could not be used. ``str(error)`` is a sentence meant for the person who supplied it."""
 
 
+@dataclass(frozen=True)
+class MidiLimits:
+    """Every limit applied to an untrusted MIDI file (see :mod:`core.midi_io`)."""
+
+    max_bytes: int = 1 << 20
+    max_tracks: int = 128
+    max_ticks_per_beat: int = 960
+    """Files with a finer resolution are rescaled to at most this many ticks per beat before parsing."""
+    max_ticks: int = 5_000_000
+    """Latest event tick after rescaling (the parser allocates 8 bytes per tick)."""
+    max_seconds: float = 600.0
+    max_notes: int = 50_000
+    max_polyphony: int = 256
+    max_beats: int = 20_000
+    """Beats in the whole file (guards the beat grid against absurd tempos)."""
+    timeout_s: float = 15.0
+    """Wall-clock (and CPU) seconds the worker may spend on one file."""
+    worker_memory_mb: int = 300
+    """Address space the worker may add on top of its size after start-up."""
+
+
 @dataclass
 class Score:
     """A validated MIDI file as arrays. Times are in seconds."""
