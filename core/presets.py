@@ -1,0 +1,71 @@
+"""Named training configurations offered by the Train page (overrides of ``core.train.TrainConfig``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named set of config overrides and what a person should expect from it."""
+
+    name: str
+    description: str
+    overrides: dict = field(default_factory=dict)
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset(
+        name="Classroom",
+        description="About 2 minutes on a laptop CPU: a smaller network, a short pretraining and a short "
+        "adversarial phase. Enough to watch the losses move and hear the music change.",
+        overrides={
+            "g_hidden": 128,
+            "d_hidden": 64,
+            "mle_steps": 400,
+            "gan_steps": 100,
+            "batch_size": 32,
+            "eval_every": 100,
+            "eval_samples": 64,
+            "sample_every": 100,
+            "checkpoint_every": 100,
+        },
+    ),
+    Preset(
+        name="Full",
+        description="The recipe of the shipped default model (its model card in checkpoints/default says "
+        "how long it took). Use a GPU or leave it running.",
+        overrides={},
+    ),
+    Preset(
+        name="Quick check",
+        description="About 20 seconds: a tiny network for a few dozen steps, to check that training works.",
+        overrides={
+            "g_hidden": 32,
+            "g_layers": 1,
+            "d_hidden": 16,
+            "d_layers": 1,
+            "mle_steps": 30,
+            "gan_steps": 10,
+            "batch_size": 16,
+            "log_every": 2,
+            "eval_every": 20,
+            "eval_samples": 16,
+            "sample_every": 20,
+            "checkpoint_every": 20,
+        },
+    ),
+)
+
+
+def preset_named(name: str) -> Preset:
+    """The preset called ``name``; KeyError names the choices."""
+    for preset in PRESETS:
+        if preset.name == name:
+            return preset
+    raise KeyError(f"no preset {name!r}; choose from {', '.join(p.name for p in PRESETS)}")
+
+
+def preset_config(name: str, **changes: object) -> dict:
+    """A flat training config dict: the preset's overrides, then ``changes``."""
+    return {**preset_named(name).overrides, **changes}
