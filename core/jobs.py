@@ -27,6 +27,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUNS_ENV = "GMS_RUNS_DIR"
 DEFAULT_CHECKPOINT = REPO_ROOT / "checkpoints" / "default"
+DEFAULT_CORPUS = REPO_ROOT / "data" / "chorales"
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _children: dict[int, subprocess.Popen] = {}
 
@@ -220,34 +221,39 @@ def tail_log(run_id: str, max_bytes: int = 4000) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _remember(choice: str, path: Path) -> None:
+    """Record a chosen path (server-wide: every visitor sees the same choice)."""
+    (runs_root() / f"active_{choice}.json").write_text(json.dumps({"path": str(Path(path).resolve())}))
+
+
+def _recall(choice: str, default: Path) -> Path:
+    """A recorded choice that still exists, else ``default``."""
+    chosen = (_read_json(runs_root() / f"active_{choice}.json") or {}).get("path")
+    return Path(chosen) if chosen and Path(chosen).exists() else default
+
+
 def set_active_checkpoint(path: Path) -> None:
     """Make a checkpoint the generator the Generate page uses."""
-    path = Path(path)
-    if not path.exists():
+    if not Path(path).exists():
         raise JobError(f"no checkpoint at {path}")
-    (runs_root() / "active_checkpoint.json").write_text(json.dumps({"path": str(path.resolve())}))
+    _remember("checkpoint", path)
 
 
 def active_checkpoint() -> Path:
     """The chosen generator checkpoint, or the shipped default when none was chosen (or it vanished)."""
-    chosen = _read_json(runs_root() / "active_checkpoint.json") or {}
-    path = Path(chosen.get("path", ""))
-    return path if chosen and path.exists() else DEFAULT_CHECKPOINT
+    return _recall("checkpoint", DEFAULT_CHECKPOINT)
 
 
 def set_active_corpus(folder: Path) -> None:
     """Make a folder of MIDI files the corpus the Train page trains on."""
-    folder = Path(folder)
-    if not folder.is_dir():
+    if not Path(folder).is_dir():
         raise JobError(f"no corpus folder at {folder}")
-    (runs_root() / "active_corpus.json").write_text(json.dumps({"path": str(folder.resolve())}))
+    _remember("corpus", folder)
 
 
 def active_corpus() -> Path:
     """The chosen training corpus, or the bundled chorales when none was chosen (or it vanished)."""
-    chosen = _read_json(runs_root() / "active_corpus.json") or {}
-    path = Path(chosen.get("path", ""))
-    return path if chosen and path.is_dir() else REPO_ROOT / "data" / "chorales"
+    return _recall("corpus", DEFAULT_CORPUS)
 
 
 def main(argv: list[str] | None = None) -> int:
