@@ -45,6 +45,8 @@ from typing import Literal
 import numpy as np
 import pretty_midi
 
+from core.cache import cache_subdir
+
 Engine = Literal["auto", "fluidsynth", "sine"]
 
 MAX_MELODIC_INSTRUMENTS = 15
@@ -60,7 +62,6 @@ FADE_OUT_S = 0.2
 SINE_RELEASE_S = 0.1
 """pretty_midi fades each sine note out over 0.1 s after its end."""
 CACHE_FORMAT = 1
-_REPO_ROOT = Path(__file__).resolve().parents[1]
 _ALL_SOUND_OFF = 120
 _SUSTAIN_PEDAL = 64
 
@@ -450,8 +451,7 @@ def _decode_wav(wav_bytes: bytes) -> tuple[np.ndarray, int]:
 def _cache_dir(config: RenderConfig) -> Path:
     if config.cache_dir is not None:
         return Path(config.cache_dir)
-    root = os.environ.get("GMS_CACHE_DIR")
-    return (Path(root) if root else _REPO_ROOT / ".cache") / "audio"
+    return cache_subdir("audio")
 
 
 def _cache_key(midi_data: bytes, config: RenderConfig, engine: str) -> str:

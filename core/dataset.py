@@ -2,9 +2,9 @@
 
 Every file goes through :class:`core.midi_io.MidiParser` (a sandboxed worker) and
 :func:`core.pianoroll.score_to_roll`; each ends up accepted (a :class:`Piece`) or rejected with its reason,
-both listed in :attr:`Corpus.reports`. Accepted rolls are cached by content hash in ``.cache/rolls/`` (or
-``$GMS_CACHE_DIR``), so a second load reads small ``.npz`` files and starts no worker. Rejections are not
-cached: some (a worker that could not start, a time-out) depend on the moment.
+both listed in :attr:`Corpus.reports`. Accepted rolls are cached by content hash in ``.cache/rolls/``
+(or ``$GMS_CACHE_DIR/rolls``), so a second load reads small ``.npz`` files and starts no worker.
+Rejections are not cached: some (a worker that could not start, a time-out) depend on the moment.
 
 CLI: ``python -m core.dataset stats DIR [--json]``.
 """
@@ -30,11 +30,11 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from core.cache import cache_subdir
 from core.pianoroll import CODEC_VERSION, PianoRoll, RollSpec, roll_notes, score_to_roll
 from core.score import MidiLimits, MidiRejected, Score
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CACHE_ENV = "GMS_CACHE_DIR"
 MIDI_SUFFIXES = (".mid", ".midi")
 MANIFEST_NAME = "manifest.csv"
 PITCH_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -126,9 +126,8 @@ def default_corpus_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Where cached rolls live: ``$GMS_CACHE_DIR`` if set, else ``.cache/rolls`` in the repository."""
-    override = os.environ.get(CACHE_ENV)
-    return Path(override) if override else REPO_ROOT / ".cache" / "rolls"
+    """Where cached rolls live: ``rolls`` in the cache folder (see :mod:`core.cache`)."""
+    return cache_subdir("rolls")
 
 
 def cache_key(data: bytes, spec: RollSpec, limits: MidiLimits) -> str:

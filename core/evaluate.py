@@ -288,6 +288,33 @@ def checkpoint_generator(checkpoint: str | Path, bars: int = 4, temperature: flo
     return lambda n, seed: rolls_to_arrays(sampler(n, bars, seed))
 
 
+def evaluate_checkpoint(checkpoint: str | Path, config: EvalConfig, real: RealData | None = None) -> dict:
+    """Evaluate a checkpoint; also return per-piece values (held-out real vs generated) for plots.
+
+    Returns ``{"result": <evaluate()'s dict>, "values": {"real": {...}, "generated": {...}}}`` where each
+    values dict maps a per-roll metric (and ``ranker_score``) to an array with one value per piece.
+    """
+    from core.pipeline import load_or_fit_ranker
+
+    real = real or corpus_real_data()
+    generate = checkpoint_generator(checkpoint)
+    generated: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def remembering(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        generated["rolls"] = generate(n, seed)
+        return generated["rolls"]
+
+    ranker = load_or_fit_ranker(checkpoint, lambda n, bars, seed: _as_rolls(generate(n, seed)))
+    result = evaluate(remembering, real, ranker, config)
+    values = {
+        "real": per_roll_metrics(*real.test, config),
+        "generated": per_roll_metrics(*generated["rolls"], config),
+    }
+    values["real"]["ranker_score"] = ranker.score_rolls(*real.test)
+    values["generated"]["ranker_score"] = ranker.score_rolls(*generated["rolls"])
+    return {"result": result, "values": values}
+
+
 def _ranker_for(args: argparse.Namespace, real: RealData, generator: GeneratorFn) -> Ranker:
     from core.pipeline import load_or_fit_ranker
     from core.ranker import fit_on_rolls

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from core.cache import cache_subdir
 from core.pianoroll import PianoRoll
 from core.ranker import Ranker, RankerConfig, Reason, fit_on_rolls, sanity_flags
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-RANKER_CACHE = REPO_ROOT / ".cache" / "rankers"
 RANKER_FILE = "ranker.npz"
 
 Sampler = Callable[[int, int, int], list[PianoRoll]]
@@ -122,7 +122,7 @@ def load_or_fit_ranker(checkpoint: str | Path, sampler: Sampler | None = None) -
     beside = checkpoint_dir(checkpoint) / RANKER_FILE
     if beside.exists():
         return Ranker.load(beside)
-    cached = RANKER_CACHE / f"{_checkpoint_digest(checkpoint)}.npz"
+    cached = cache_subdir("rankers") / f"{_checkpoint_digest(checkpoint)}.npz"
     if cached.exists():
         return Ranker.load(cached)
     ranker = fit_ranker_for_checkpoint(checkpoint, sampler=sampler)

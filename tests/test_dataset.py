@@ -34,9 +34,8 @@ MANIFEST += "second,Second Tune,G,major,4/4,1,valid\n"
 
 @pytest.fixture(autouse=True)
 def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("GMS_CACHE_DIR", str(folder))
-    return folder
+    monkeypatch.setenv("GMS_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "rolls"
 
 
 def scale(start_pitch: int, steps: tuple[int, ...], tempo: float = 120.0) -> bytes:

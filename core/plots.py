@@ -1,0 +1,286 @@
+"""Plotly figures for the app: piano-rolls, corpus statistics, training curves, SVM scores, evaluations.
+
+Every figure has a title, axis titles with units and hover text written for people. Plotly only: the
+pages hand the figures to ``st.plotly_chart``; the CLI tools could write them with ``fig.write_html``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.dataset import PITCH_NAMES, CorpusStats
+from core.pianoroll import PianoRoll
+
+REAL_COLOR = "#1f77b4"
+GENERATED_COLOR = "#ff7f0e"
+PLAIN_COLOR = "#9aa5b1"
+BEST_COLOR = "#d62728"
+ROLL_COLORS = ("#f4f6fa", "#74a9cf", "#08306b")
+"""Silent, held, note starts: onsets are the darkest cells."""
+ROLL_STATES = ("silent", "held", "note starts")
+PHASE_LABELS = {"mle": "pretraining (MLE)", "gan": "adversarial"}
+FONT_SIZE = 15
+"""Large enough to read on a projector."""
+
+
+def note_name(pitch: int) -> str:
+    """Scientific pitch name of a MIDI pitch: 60 → ``C4``."""
+    return f"{PITCH_NAMES[int(pitch) % 12]}{int(pitch) // 12 - 1}"
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra: object) -> go.Figure:
+    fig.update_layout(
+        title={"text": title},
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        font={"size": FONT_SIZE},
+        margin={"l": 70, "r": 20, "t": 60, "b": 60},
+        **extra,
+    )
+    return fig
+
+
+# --- piano-roll --------------------------------------------------------------------------------------
+
+
+def _shown_pitches(roll: PianoRoll, margin: int = 2, minimum: int = 13) -> np.ndarray:
+    """Column indices to draw: the used pitches plus a margin, at least ``minimum`` of them."""
+    used = np.flatnonzero(roll.active.any(axis=0))
+    n = roll.spec.n_pitches
+    if used.size == 0:
+        return np.arange(n)
+    low, high = max(int(used[0]) - margin, 0), min(int(used[-1]) + margin, n - 1)
+    while high - low + 1 < min(minimum, n):
+        low, high = max(low - 1, 0), min(high + 1, n - 1)
+    return np.arange(low, high + 1)
+
+
+def _step_labels(roll: PianoRoll) -> list[str]:
+    """One label per time step, e.g. ``bar 2, beat 3.5`` (the x categories and their hover text)."""
+    steps = np.arange(roll.n_steps)
+    bars = steps // roll.steps_per_bar + 1
+    beats = (steps % roll.steps_per_bar) / roll.spec.steps_per_beat + 1
+    return [f"bar {bar}, beat {beat:g}" for bar, beat in zip(bars.tolist(), beats.tolist(), strict=True)]
+
+
+def piano_roll_figure(roll: PianoRoll, title: str = "") -> go.Figure:
+    """Heatmap of a roll: time in bars across, note names up; held cells light, note starts dark.
+
+    Only the pitch range the piece uses (plus a margin) is drawn; thin lines mark the bars.
+    """
+    columns = _shown_pitches(roll)
+    names = [note_name(p) for p in columns + roll.spec.lowest_pitch]
+    z = (roll.active.astype(np.int8) + (roll.onset & roll.active)).T[columns]
+    steps = _step_labels(roll)
+    colorscale = [[0.0, ROLL_COLORS[0]], [0.33, ROLL_COLORS[0]], [0.34, ROLL_COLORS[1]]]
+    colorscale += [[0.66, ROLL_COLORS[1]], [0.67, ROLL_COLORS[2]], [1.0, ROLL_COLORS[2]]]
+    heatmap = go.Heatmap(
+        z=z,
+        x=steps,
+        y=names,
+        hovertemplate="%{y}, %{x}<extra></extra>",
+        zmin=0,
+        zmax=2,
+        colorscale=colorscale,
+        colorbar={"tickvals": [1 / 3, 1, 5 / 3], "ticktext": list(ROLL_STATES), "thickness": 14},
+        ygap=1,
+    )
+    fig = go.Figure(heatmap)
+    bar_starts = list(range(0, roll.n_steps, roll.steps_per_bar))
+    for start in bar_starts[1:]:
+        fig.add_vline(x=start - 0.5, line={"color": "#5b6770", "width": 1})
+    fig.update_xaxes(
+        type="category",
+        tickvals=[steps[i] for i in bar_starts],
+        ticktext=[str(i // roll.steps_per_bar + 1) for i in bar_starts],
+        range=[-0.5, roll.n_steps - 0.5],
+    )
+    octaves = [name for name in names if name.startswith("C") and not name.startswith("C#")]
+    fig.update_yaxes(type="category", tickvals=octaves, ticktext=octaves)
+    meter = f"{roll.beats_per_bar} beats a bar, {roll.tempo_bpm:g} beats per minute"
+    return _layout(fig, title or f"Piano-roll ({meter})", "time (bars)", "pitch (note name)", height=420)
+
+
+# --- corpus statistics -------------------------------------------------------------------------------
+
+
+def pitch_histogram_figure(stats: CorpusStats) -> go.Figure:
+    """Notes starting on each MIDI pitch."""
+    pitches = sorted(stats.pitch_histogram)
+    counts = [stats.pitch_histogram[p] for p in pitches]
+    names = [note_name(p) for p in pitches]
+    bars = go.Bar(
+        x=pitches,
+        y=counts,
+        customdata=names,
+        marker_color=REAL_COLOR,
+        hovertemplate="%{customdata} (MIDI %{x}): %{y:,} notes<extra></extra>",
+    )
+    fig = go.Figure(bars)
+    c_pitches = [p for p in range(min(pitches, default=0), max(pitches, default=0) + 1) if p % 12 == 0]
+    fig.update_xaxes(tickvals=c_pitches, ticktext=[note_name(p) for p in c_pitches])
+    return _layout(fig, "Which pitches the notes use", "pitch (note name)", "notes (count)")
+
+
+def pitch_class_figure(stats: CorpusStats) -> go.Figure:
+    """Share of sounding time per pitch class, C to B."""
+    shares = [100.0 * share for share in stats.pitch_class_histogram]
+    bars = go.Bar(
+        x=list(PITCH_NAMES),
+        y=shares,
+        marker_color=REAL_COLOR,
+        hovertemplate="%{x}: %{y:.1f}% of the sounding time<extra></extra>",
+    )
+    return _layout(
+        go.Figure(bars), "Pitch classes (all octaves together)", "pitch class", "sounding time (%)"
+    )
+
+
+def polyphony_figure(stats: CorpusStats) -> go.Figure:
+    """Share of time steps with 0, 1, 2, ... notes sounding at once."""
+    counts = stats.polyphony_histogram
+    total = max(sum(counts.values()), 1)
+    voices = sorted(counts)
+    bars = go.Bar(
+        x=voices,
+        y=[100.0 * counts[v] / total for v in voices],
+        marker_color=REAL_COLOR,
+        hovertemplate="%{x} notes at once: %{y:.1f}% of the time steps<extra></extra>",
+    )
+    fig = go.Figure(bars)
+    fig.update_xaxes(dtick=1)
+    title = f"Notes sounding at once (mean {stats.mean_polyphony:.2f})"
+    return _layout(fig, title, "notes sounding together (count)", "time steps (%)")
+
+
+def note_length_figure(stats: CorpusStats, steps_per_beat: int = 4) -> go.Figure:
+    """Notes per length in beats; only lengths that occur, evenly spaced, so rare long ones stay visible."""
+    lengths = sorted(stats.note_length_histogram)
+    labels = [f"{length / steps_per_beat:g}" for length in lengths]
+    bars = go.Bar(
+        x=labels,
+        y=[stats.note_length_histogram[length] for length in lengths],
+        customdata=lengths,
+        marker_color=REAL_COLOR,
+        hovertemplate="%{x} beats (%{customdata} steps): %{y:,} notes<extra></extra>",
+    )
+    fig = go.Figure(bars)
+    fig.update_xaxes(type="category")
+    title = f"Note lengths (mean {stats.mean_note_length / steps_per_beat:.2f} beats)"
+    return _layout(fig, title, "note length (beats)", "notes (count)")
+
+
+def key_figure(stats: CorpusStats, top: int = 24) -> go.Figure:
+    """Pieces per estimated key, the most common on top."""
+    keys = list(stats.keys.items())[:top][::-1]
+    bars = go.Bar(
+        x=[count for _, count in keys],
+        y=[key for key, _ in keys],
+        orientation="h",
+        marker_color=REAL_COLOR,
+        hovertemplate="%{y}: %{x} pieces<extra></extra>",
+    )
+    height = max(320, 22 * len(keys) + 120)
+    return _layout(go.Figure(bars), "Estimated keys", "pieces (count)", "key", height=height)
+
+
+def length_figure(stats: CorpusStats) -> go.Figure:
+    """Histogram of piece lengths in bars."""
+    histogram = go.Histogram(
+        x=stats.bars,
+        marker_color=REAL_COLOR,
+        hovertemplate="%{x} bars: %{y} pieces<extra></extra>",
+    )
+    mean = float(np.mean(stats.bars)) if stats.bars else 0.0
+    return _layout(
+        go.Figure(histogram), f"Piece lengths (mean {mean:.1f} bars)", "length (bars)", "pieces (count)"
+    )
+
+
+# --- training, ranking, evaluation -------------------------------------------------------------------
+
+
+def _phase_changes(records: Sequence[dict]) -> list[tuple[float, str]]:
+    """(step, new phase) wherever a record's ``phase`` differs from the previous record's."""
+    changes, previous = [], None
+    for record in records:
+        phase = record.get("phase")
+        if phase is not None and previous is not None and phase != previous and "step" in record:
+            changes.append((float(record["step"]), str(phase)))
+        previous = phase if phase is not None else previous
+    return changes
+
+
+def training_curves_figure(records: list[dict], keys: list[str], title: str, y_label: str) -> go.Figure:
+    """One line per key over the training step; a dashed line where the phase changes."""
+    fig = go.Figure()
+    for key in keys:
+        points = [(r["step"], r[key]) for r in records if "step" in r and _is_number(r.get(key))]
+        fig.add_trace(
+            go.Scatter(
+                x=[step for step, _ in points],
+                y=[value for _, value in points],
+                mode="lines",
+                name=key,
+                hovertemplate=f"{key}<br>step %{{x:,}}: %{{y:.4g}}<extra></extra>",
+            )
+        )
+    for step, phase in _phase_changes(records):
+        label = f"{PHASE_LABELS.get(phase, phase)} starts"
+        fig.add_vline(x=step, line={"dash": "dash", "color": "#444"}, annotation_text=label)
+    return _layout(fig, title, "training step", y_label, hovermode="x unified")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def scores_bar_figure(names: Sequence[str], scores: Sequence[float], best_index: int) -> go.Figure:
+    """SVM score per piece; the best piece in red."""
+    colors = [BEST_COLOR if i == best_index else PLAIN_COLOR for i in range(len(names))]
+    labels = ["best" if i == best_index else "" for i in range(len(names))]
+    bars = go.Bar(
+        x=list(names),
+        y=list(scores),
+        marker_color=colors,
+        text=labels,
+        textposition="outside",
+        hovertemplate="%{x}: score %{y:+.3f}<extra></extra>",
+    )
+    y_title = "SVM score (higher = more like the real music)"
+    return _layout(go.Figure(bars), "How real each piece looks to the SVM", "piece", y_title)
+
+
+def distribution_comparison_figure(
+    real: np.ndarray, generated: np.ndarray, metric_name: str, unit: str = "", bins: int = 30
+) -> go.Figure:
+    """Overlaid histograms (share of pieces per bin) of one metric for real and generated pieces."""
+    real = _finite(real)
+    generated = _finite(generated)
+    both = np.concatenate([real, generated])
+    edges = np.histogram_bin_edges(both, bins=bins) if both.size else np.linspace(0.0, 1.0, bins + 1)
+    fig = go.Figure()
+    for name, values, color in (("real", real, REAL_COLOR), ("generated", generated, GENERATED_COLOR)):
+        counts, _ = np.histogram(values, bins=edges)
+        shares = 100.0 * counts / max(values.size, 1)
+        fig.add_trace(
+            go.Bar(
+                x=(edges[:-1] + edges[1:]) / 2,
+                y=shares,
+                width=np.diff(edges),
+                name=f"{name} (mean {values.mean():.3g})" if values.size else name,
+                marker_color=color,
+                opacity=0.6,
+                hovertemplate=f"{name}<br>%{{x:.3g}}: %{{y:.1f}}% of the pieces<extra></extra>",
+            )
+        )
+    x_title = f"{metric_name} ({unit})" if unit else metric_name
+    return _layout(fig, f"{metric_name}: real vs generated", x_title, "pieces (%)", barmode="overlay")
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64).ravel()
+    return values[np.isfinite(values)]
