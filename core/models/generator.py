@@ -1,0 +1,239 @@
+"""Autoregressive LSTM generator: each step reads the previous frame plus noise; a latent sets the state.
+
+A frame is ``[active(P), onset(P)]``. Per step the network gives three sets of logits:
+``pitch`` (which pitches sound), ``restrike`` (a pitch that already sounded is struck again) and,
+when voice-aware, ``count`` (how many notes sound). Onsets follow from the samples: a pitch that
+starts sounding has an onset; a held pitch has one only when re-struck, so ``onset ⊆ active`` always.
+
+Free-running samples are hard 0/1 frames whose gradients pass straight-through a relaxation
+(sigmoid of the Gumbel/logistic-perturbed logits), so a discriminator can train the generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.models.config import ModelConfig
+
+_FILL = -1e4  # stands in for -inf where gradients must stay finite
+
+
+@dataclass
+class GeneratorOutput:
+    """What one forward pass returns: teacher-forced logits and/or free-running frames."""
+
+    pitch: torch.Tensor | None = None  # [B, T, P]
+    restrike: torch.Tensor | None = None  # [B, T, P]
+    count: torch.Tensor | None = None  # [B, T, max_voices + 1]
+    frames: torch.Tensor | None = None  # [B, T, 2P], hard values, straight-through gradients
+
+
+class LSTMGenerator(nn.Module):
+    """Autoregressive LSTM over piano-roll frames."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        hidden, layers = cfg.g_hidden, cfg.g_layers
+        self.init_state = nn.Linear(cfg.latent_dim, 2 * layers * hidden)
+        self.lstm = nn.LSTM(
+            cfg.frame_dim + cfg.noise_dim,
+            hidden,
+            layers,
+            batch_first=True,
+            dropout=cfg.g_dropout if layers > 1 else 0.0,
+        )
+        self.drop = nn.Dropout(cfg.g_dropout)
+        self.pitch_head = nn.Linear(hidden, cfg.n_pitches)
+        self.restrike_head = nn.Linear(hidden, cfg.n_pitches)
+        self.count_head = nn.Linear(hidden, cfg.max_voices + 1) if cfg.voices else None
+
+    def initial_state(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Map latents ``[B, latent_dim]`` to the LSTM's (h0, c0)."""
+        layers, hidden = self.cfg.g_layers, self.cfg.g_hidden
+        state = torch.tanh(self.init_state(z)).view(z.shape[0], 2, layers, hidden)
+        return state[:, 0].transpose(0, 1).contiguous(), state[:, 1].transpose(0, 1).contiguous()
+
+    def _heads(self, h: torch.Tensor) -> GeneratorOutput:
+        h = self.drop(h)
+        count = self.count_head(h) if self.count_head is not None else None
+        return GeneratorOutput(pitch=self.pitch_head(h), restrike=self.restrike_head(h), count=count)
+
+    def forward(
+        self,
+        z: torch.Tensor,
+        noise: torch.Tensor,
+        teacher: torch.Tensor | None = None,
+        free_run: bool = False,
+        temperature: float = 1.0,
+        relax_tau: float = 0.5,
+        generator: torch.Generator | None = None,
+    ) -> GeneratorOutput:
+        """Teacher-force on ``teacher`` [B, T, 2P] and/or free-run ``noise.shape[1]`` steps.
+
+        Both modes live in one call so DistributedDataParallel sees a single forward per backward.
+        """
+        out = GeneratorOutput()
+        if teacher is not None:
+            out = self.teacher_forced(z, noise, teacher)
+        if free_run:
+            out.frames = self.free_run(z, noise, temperature, relax_tau, generator)
+        return out
+
+    def teacher_forced(self, z: torch.Tensor, noise: torch.Tensor, teacher: torch.Tensor) -> GeneratorOutput:
+        """Logits for every step given the true previous frames."""
+        previous = F.pad(teacher[:, :-1], (0, 0, 1, 0))
+        hidden, _ = self.lstm(torch.cat([previous, noise], dim=-1), self.initial_state(z))
+        return self._heads(hidden)
+
+    def free_run(
+        self,
+        z: torch.Tensor,
+        noise: torch.Tensor,
+        temperature: float = 1.0,
+        relax_tau: float = 0.5,
+        generator: torch.Generator | None = None,
+        threshold: float | None = None,
+    ) -> torch.Tensor:
+        """Sample ``noise.shape[1]`` frames, each fed back as the next input.
+
+        With ``threshold`` the per-pitch decisions are "probability ≥ threshold" instead of samples.
+        """
+        state = self.initial_state(z)
+        previous = noise.new_zeros(noise.shape[0], self.cfg.frame_dim)
+        frames = []
+        for t in range(noise.shape[1]):
+            # the fed-back frame is detached: gradients through 64 chained relaxations exploded
+            # (generator gradient norm ~5e6); they still flow through the LSTM state
+            step_in = torch.cat([previous.detach(), noise[:, t]], dim=-1).unsqueeze(1)
+            hidden, state = self.lstm(step_in, state)
+            logits = self._heads(hidden[:, 0])
+            if threshold is None:
+                previous = sample_frame(
+                    logits, previous.detach(), self.cfg, temperature, relax_tau, generator
+                )
+            else:
+                previous = threshold_frame(logits, previous, self.cfg, temperature, threshold)
+            frames.append(previous)
+        return torch.stack(frames, dim=1)
+
+
+def sample_latents(
+    batch: int, steps: int, cfg: ModelConfig, generator: torch.Generator | None = None, device: str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draw the latent ``z [B, latent_dim]`` and per-step noise ``[B, T, noise_dim]``."""
+    z = torch.randn(batch, cfg.latent_dim, generator=generator, device=device)
+    noise = torch.randn(batch, steps, cfg.noise_dim, generator=generator, device=device)
+    return z, noise
+
+
+def _uniform(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    u = torch.rand(like.shape, generator=generator, device=like.device, dtype=like.dtype)
+    return u.clamp(1e-6, 1.0 - 1e-6)
+
+
+def _straight_through(hard: torch.Tensor, soft: torch.Tensor) -> torch.Tensor:
+    return hard + (soft - soft.detach()) if soft.requires_grad else hard
+
+
+def _relaxed_bernoulli(
+    logits: torch.Tensor, relax_tau: float, generator: torch.Generator | None
+) -> torch.Tensor:
+    """Bernoulli sample of ``sigmoid(logits)`` with a logistic-noise straight-through gradient."""
+    u = _uniform(logits, generator)
+    perturbed = logits + torch.log(u) - torch.log1p(-u)
+    return _straight_through((perturbed > 0).to(logits.dtype), torch.sigmoid(perturbed / relax_tau))
+
+
+def _relaxed_top_k(
+    scores: torch.Tensor, k: torch.Tensor, relax_tau: float, generator: torch.Generator | None
+) -> torch.Tensor:
+    """Gumbel top-k: a set of ``k`` pitches (per row) drawn without replacement by softmax weights."""
+    u = _uniform(scores, generator)
+    perturbed = scores - torch.log(-torch.log(u))
+    ranked = perturbed.detach().sort(dim=-1, descending=True).values
+    n = scores.shape[-1]
+    kth = ranked.gather(-1, (k - 1).clamp(min=0).unsqueeze(-1))
+    next_ = ranked.gather(-1, k.clamp(max=n - 1).unsqueeze(-1))
+    threshold = (kth + next_) / 2
+    threshold = torch.where(k.unsqueeze(-1) == 0, ranked[:, :1] + 1.0, threshold)
+    threshold = torch.where(k.unsqueeze(-1) >= n, ranked[:, -1:] - 1.0, threshold)
+    hard = (perturbed.detach() > threshold).to(scores.dtype)
+    return _straight_through(hard, torch.sigmoid((perturbed - threshold) / relax_tau))
+
+
+def sample_frame(
+    logits: GeneratorOutput,
+    previous: torch.Tensor,
+    cfg: ModelConfig,
+    temperature: float,
+    relax_tau: float,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """One frame ``[B, 2P]`` from one step's logits and the previous frame (sampled in fp32)."""
+    pitch = logits.pitch.float() / temperature
+    if logits.count is not None:
+        count = logits.count.detach().float()
+        k = (count / temperature - torch.log(-torch.log(_uniform(count, generator)))).argmax(-1)
+        active = _relaxed_top_k(pitch, k, relax_tau, generator)
+    else:
+        active = _relaxed_bernoulli(pitch, relax_tau, generator)
+    restrike = _relaxed_bernoulli(logits.restrike.float() / temperature, relax_tau, generator)
+    was_active = previous[:, : cfg.n_pitches]
+    onset = active * (1.0 - was_active * (1.0 - restrike))
+    return torch.cat([active, onset], dim=-1)
+
+
+def threshold_frame(
+    logits: GeneratorOutput, previous: torch.Tensor, cfg: ModelConfig, temperature: float, threshold: float
+) -> torch.Tensor:
+    """One frame without sampling (randomness then comes only from the latent and the step noise).
+
+    Bernoulli output: pitches whose probability reaches ``threshold``. Voice-aware output: the ``k``
+    highest-scoring pitches for the likeliest count ``k``. Re-strikes: probability ≥ ``threshold``.
+    """
+    pitch = logits.pitch / temperature
+    if logits.count is not None:
+        k = logits.count.argmax(-1, keepdim=True)
+        kth = pitch.sort(dim=-1, descending=True).values.gather(-1, (k - 1).clamp(min=0))
+        active = ((pitch >= kth) & (k > 0)).to(pitch.dtype)
+    else:
+        active = (torch.sigmoid(pitch) >= threshold).to(pitch.dtype)
+    restrike = (torch.sigmoid(logits.restrike / temperature) >= threshold).to(pitch.dtype)
+    onset = active * (1.0 - previous[:, : cfg.n_pitches] * (1.0 - restrike))
+    return torch.cat([active, onset], dim=-1)
+
+
+def _set_nll(scores: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+    """Plackett–Luce NLL of the chosen set, taken in descending score order; summed per frame."""
+    ranked = scores.masked_fill(~chosen, _FILL).sort(dim=-1, descending=True).values
+    n_chosen = chosen.sum(-1, keepdim=True)
+    position = torch.arange(scores.shape[-1], device=scores.device)
+    is_chosen = position < n_chosen
+    rest = torch.logsumexp(scores.masked_fill(chosen, _FILL), dim=-1, keepdim=True)
+    tail = torch.logcumsumexp(ranked.flip(-1), dim=-1).flip(-1)
+    denominators = torch.logaddexp(tail, rest)
+    return ((denominators - ranked) * is_chosen).sum(-1)
+
+
+def mle_loss(out: GeneratorOutput, target: torch.Tensor, cfg: ModelConfig) -> tuple[torch.Tensor, dict]:
+    """Teacher-forced negative log-likelihood in nats per step; returns (loss, parts)."""
+    n = cfg.n_pitches
+    active, onset = target[..., :n], target[..., n:]
+    was_active = F.pad(active[:, :-1], (0, 0, 1, 0))
+    held = active * was_active
+    restrike = F.binary_cross_entropy_with_logits(out.restrike, onset, weight=held, reduction="none")
+    parts = {"restrike": restrike.sum(-1).mean()}
+    if out.count is not None:
+        count = active.sum(-1).long().clamp(max=cfg.max_voices)
+        parts["count"] = F.cross_entropy(out.count.flatten(0, 1), count.flatten())
+        parts["pitch"] = _set_nll(out.pitch, active > 0.5).mean()
+    else:
+        bce = F.binary_cross_entropy_with_logits(out.pitch, active, reduction="none")
+        parts["pitch"] = bce.sum(-1).mean()
+    loss = sum(parts.values())
+    return loss, {key: float(value.detach()) for key, value in parts.items()}
