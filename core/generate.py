@@ -16,7 +16,7 @@ import torch
 from core.models import LSTMGenerator
 from core.models.generator import sample_latents
 from core.pianoroll import PianoRoll, RollSpec, roll_from_arrays, roll_to_midi_bytes
-from core.runs import load_checkpoint, save_checkpoint_atomic, write_json_atomic
+from core.runs import CheckpointError, load_checkpoint, save_checkpoint_atomic, write_json_atomic
 from core.train import TrainConfig, config_from_dict
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "default"
@@ -50,10 +50,17 @@ def _read_state(path: Path) -> tuple[dict, dict]:
 
 def load_generator(path: str | Path = DEFAULT_CHECKPOINT, device: str = "cpu") -> Generator:
     """Load ``checkpoints/<name>/`` (model.pt + config.json) or a run's ``last.pt``/``best.pt``."""
-    state, config = _read_state(Path(path))
+    path = Path(path)
+    state, config = _read_state(path)
     cfg = config_from_dict(config)
     model = LSTMGenerator(cfg.model)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError) as error:
+        raise CheckpointError(
+            f"{path.name} does not fit the generator its config describes "
+            f"({str(error).splitlines()[0][:160]})"
+        ) from None
     model.to(device).eval()
     spec = RollSpec(cfg.steps_per_beat, cfg.lowest_pitch, cfg.model.n_pitches)
     return Generator(model=model, config=cfg, spec=spec)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from core.midi_precheck import MidiLayout, check_structure, format_size
+from core.midi_precheck import MidiLayout, check_structure, too_large_message
 from core.midi_protocol import FRAME_HEADER, decode_array, encode_json, score_from_frames, write_frames
 from core.score import NOTE_DTYPE, MidiLimits, MidiRejected, Score
 
@@ -318,9 +318,7 @@ def read_source(source: bytes | str | os.PathLike, limits: MidiLimits = DEFAULT_
         if not path.is_file():
             raise MidiRejected(f"{path.name} is not a file")
         if size > limits.max_bytes:
-            raise MidiRejected(
-                f"the file is {format_size(size)}; the limit is {format_size(limits.max_bytes)}"
-            )
+            raise MidiRejected(too_large_message(size, limits.max_bytes))
         with path.open("rb") as stream:
             return stream.read(limits.max_bytes + 1), path.name
     except OSError as error:

@@ -64,9 +64,7 @@ def check_structure(data: bytes, limits: MidiLimits) -> MidiLayout:
     if len(data) == 0:
         raise MidiRejected("the file is empty")
     if len(data) > limits.max_bytes:
-        raise MidiRejected(
-            f"the file is {format_size(len(data))}; the limit is {format_size(limits.max_bytes)}"
-        )
+        raise MidiRejected(too_large_message(len(data), limits.max_bytes))
     data = unwrap_riff(data)
     file_format, declared_tracks, division = _read_header(data, limits)
     tracks = _track_chunks(data, declared_tracks)
@@ -131,6 +129,14 @@ def format_size(n_bytes: int) -> str:
     return f"{n_bytes} bytes"
 
 
+def too_large_message(n_bytes: int, limit: int) -> str:
+    """``"the file is 3.2 MB; the limit is 1 MB"``; in bytes where both sizes would read the same."""
+    size, limit_text = format_size(n_bytes), format_size(limit)
+    if size == limit_text:
+        size, limit_text = f"{n_bytes:,} bytes", f"{limit_text} ({limit:,} bytes)"
+    return f"the file is {size}; the limit is {limit_text}"
+
+
 def format_duration(seconds: float) -> str:
     """A duration in the largest unit that reads naturally (``"12 min"``, ``"3.1 years"``)."""
     for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600)):
@@ -189,9 +195,13 @@ def _track_chunks(data: bytes, declared_tracks: int) -> list[tuple[int, int]]:
         pos += 8 + size
     if len(tracks) < declared_tracks:
         raise MidiRejected(
-            f"the file is truncated: it declares {declared_tracks} tracks but contains {len(tracks)}"
+            f"the file is truncated: it declares {_tracks(declared_tracks)} but contains {len(tracks)}"
         )
     return tracks
+
+
+def _tracks(count: int) -> str:
+    return f"{count} track" if count == 1 else f"{count} tracks"
 
 
 def _check_extent(last_tick: int, seconds: float, limits: MidiLimits) -> None:

@@ -217,6 +217,8 @@ def failure_reply(error: BaseException) -> tuple[dict, bool]:
     if isinstance(error, RecursionError):
         return {"ok": False, "kind": "damaged", "message": "nested too deeply"}, True
     reason = " ".join(str(error).split())[:MAX_REASON_CHARS] or type(error).__name__
+    if isinstance(error, KeyError):  # str() of a KeyError is only the missing key
+        reason = f"an event holds an unknown value: {reason}"
     return {"ok": False, "kind": "damaged", "message": reason}, False
 
 

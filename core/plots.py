@@ -6,6 +6,7 @@ pages hand the figures to ``st.plotly_chart``; the CLI tools could write them wi
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,7 +34,7 @@ def note_name(pitch: int) -> str:
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra: object) -> go.Figure:
     fig.update_layout(
-        title={"text": title},
+        title={"text": html.escape(title)},  # names in titles may come from uploads: no markup
         xaxis_title=x_title,
         yaxis_title=y_title,
         font={"size": FONT_SIZE},

@@ -13,13 +13,16 @@ Layout of ``runs/<run_id>/``::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import IO
 
 import torch
 
@@ -40,29 +43,58 @@ class RunStatus:
     eta_s: float | None = None
 
 
-def write_json_atomic(path: Path, obj: object) -> None:
-    """Write JSON through a temporary file in the same folder and ``os.replace`` it into place."""
+class CheckpointError(ValueError):
+    """A checkpoint file cannot be used; the message says why, in words a user understands."""
+
+
+@contextlib.contextmanager
+def _atomic_file(path: Path, mode: str) -> Iterator[IO]:
+    """A temporary file beside ``path`` that replaces it only when fully written (removed on failure)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json_atomic(path: Path, obj: object) -> None:
+    """Write JSON atomically: a reader sees the old file or the new one, never half of one."""
+    with _atomic_file(path, "w") as handle:
         json.dump(obj, handle, indent=2, default=_json_default)
-    os.replace(tmp, path)
 
 
 def save_checkpoint_atomic(obj: dict, path: Path) -> None:
-    """``torch.save`` to a temporary file, fsync, then ``os.replace`` (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
+    """``torch.save`` atomically; a failed write (a full disk) leaves the previous file untouched."""
+    with _atomic_file(path, "wb") as handle:
         torch.save(obj, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def load_checkpoint(path: Path, device: str = "cpu") -> dict:
-    """Load a checkpoint dict safely (``weights_only=True``)."""
-    return torch.load(path, map_location=device, weights_only=True)
+    """Load a checkpoint dict safely (``weights_only=True``: no code in a file ever runs).
+
+    Raises FileNotFoundError for a missing file and :class:`CheckpointError` for anything else that is
+    not a checkpoint dict (truncated, empty, text, a pickle of arbitrary objects).
+    """
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # torch raises many types on damaged or hostile files
+        raise CheckpointError(
+            f"{path.name} is not a readable checkpoint: it is damaged, truncated or not a PyTorch "
+            f"checkpoint of this studio ({type(error).__name__})"
+        ) from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path.name} is not a readable checkpoint (it holds no dictionary of weights)")
+    return state
 
 
 def _json_default(value: object) -> object:

@@ -72,11 +72,19 @@ class Score:
 
     @property
     def meter(self) -> tuple[int, int]:
-        """The first time signature (4/4 when the file states none)."""
+        """The time signature in force longest (4/4 when the file states none).
+
+        Not simply the first one: a pickup written as a short first bar (say 1/4 before a piece in 4/4)
+        must not decide the meter of the whole piece.
+        """
         if not self.time_signatures:
             return (4, 4)
-        numerator, denominator, _ = self.time_signatures[0]
-        return (numerator, denominator)
+        starts = [time for _, _, time in self.time_signatures]
+        ends = [*starts[1:], max(self.duration_s, starts[-1])]
+        spans: dict[tuple[int, int], float] = {}
+        for (numerator, denominator, start), end in zip(self.time_signatures, ends, strict=True):
+            spans[(numerator, denominator)] = spans.get((numerator, denominator), 0.0) + end - start
+        return max(spans, key=lambda meter: (spans[meter], -list(spans).index(meter)))
 
     def summary(self) -> str:
         """One line a person can read: notes, duration, tempo and meter."""

@@ -43,7 +43,7 @@ from core.models import (
 from core.models.generator import sample_latents
 from core.models.objectives import gradient_penalty, interpolate
 from core.models.quality import compare_stats, nearest_distance, quality_score, roll_stats
-from core.runs import RunFiles, RunStatus, load_checkpoint, save_checkpoint_atomic
+from core.runs import CheckpointError, RunFiles, RunStatus, load_checkpoint, save_checkpoint_atomic
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
@@ -272,12 +272,18 @@ def checkpoint_dict(trainer: Trainer) -> dict:
 def restore(trainer: Trainer, path: Path) -> None:
     """Load networks, optimisers and progress from a checkpoint written by :func:`checkpoint_dict`."""
     state = load_checkpoint(path, str(trainer.ctx.device))
-    trainer.g_raw.load_state_dict(state["model"])
-    trainer.d_raw.load_state_dict(state["discriminator"])
-    trainer.opt_g.load_state_dict(state["optim"]["g"])
-    trainer.opt_d.load_state_dict(state["optim"]["d"])
-    trainer.step = int(state["step"])
-    trainer.best_score = float(state["best_score"])
+    try:
+        trainer.g_raw.load_state_dict(state["model"])
+        trainer.d_raw.load_state_dict(state["discriminator"])
+        trainer.opt_g.load_state_dict(state["optim"]["g"])
+        trainer.opt_d.load_state_dict(state["optim"]["d"])
+        trainer.step = int(state["step"])
+        trainer.best_score = float(state["best_score"])
+    except (RuntimeError, KeyError, TypeError, ValueError) as error:
+        detail = str(error).splitlines()[0][:160] if str(error) else type(error).__name__
+        raise CheckpointError(
+            f"{Path(path).name} does not fit this run's model and config ({detail})"
+        ) from None
 
 
 # ---------------------------------------------------------------- one step of each phase
@@ -729,7 +735,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(asdict(cfg), indent=2))
         return 0
     run_dir = args.run_dir or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    status = train(cfg, run_dir, resume=args.resume)
+    try:
+        status = train(cfg, run_dir, resume=args.resume)
+    except CheckpointError as error:  # the run's status.json says so too
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"{status.state}: {status.message} ({run_dir})")
     return 0 if status.state in ("finished", "stopped") else 1

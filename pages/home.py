@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from core.device import describe_device
+
 PIPELINE_DOT = """
 digraph pipeline {
     rankdir=LR;
@@ -33,3 +35,28 @@ st.latex(
 st.caption(
     "D learns to tell real piano-rolls from generated ones; G learns to make D mistake its pieces for real."
 )
+
+
+@st.cache_resource(show_spinner=False)
+def device_in_use() -> str:
+    return describe_device()
+
+
+st.subheader("Where to start")
+st.page_link(
+    "pages/dataset.py",
+    label="Dataset: explore the Bach chorales or upload your own MIDI",
+    icon=":material/library_music:",
+)
+st.page_link("pages/train.py", label="Train: watch the GAN learn, live", icon=":material/model_training:")
+st.page_link(
+    "pages/generate.py",
+    label="Generate & rank: new pieces, scored by the SVM, played here",
+    icon=":material/piano:",
+)
+st.page_link(
+    "pages/evaluate.py",
+    label="Evaluate: how close is the music to the real thing?",
+    icon=":material/analytics:",
+)
+st.caption(f"Compute device on this server: {device_in_use()}.")

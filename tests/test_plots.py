@@ -137,3 +137,13 @@ def test_distribution_comparison_overlays_two_shares() -> None:
 def test_distribution_comparison_of_nothing_still_builds() -> None:
     fig = plots.distribution_comparison_figure(np.array([]), np.array([np.nan]), "pitch range")
     assert len(fig.data) == 2
+
+
+def test_markup_in_an_uploaded_name_is_shown_as_text_not_rendered() -> None:
+    from core.pianoroll import roll_from_arrays
+
+    active = np.zeros((16, 48), dtype=bool)
+    active[:4, 24] = True
+    figure = plots.piano_roll_figure(roll_from_arrays(active), title='<a href="https://x.example">evil</a>.mid')
+    assert "<a" not in figure.layout.title.text
+    assert "&lt;a" in figure.layout.title.text

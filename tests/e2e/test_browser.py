@@ -1,7 +1,13 @@
-"""End to end in a real headless Chromium against the running Streamlit server."""
+"""End to end in a real headless Chromium against the running Streamlit server.
+
+Walks the studio as a visitor would: Home → Dataset → Train (a tiny run finishes) → Generate & rank
+(a ranked table and an <audio> element). Screenshots go to the test's tmp folder, and to
+``docs/screenshots/`` when ``GMS_SCREENSHOTS=1`` (how the README's pictures are refreshed).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,15 +15,64 @@ import pytest
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+LONG = 120_000  # ms: training and the first ranker fit on a busy two-core machine
 
 
-def test_home_page_renders_in_chromium(server_url: str, browser, tmp_path: Path) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+@pytest.fixture
+def shots(tmp_path: Path):
+    folder = SCREENSHOTS if os.environ.get("GMS_SCREENSHOTS") == "1" else tmp_path
+
+    def take(page, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return take
+
+
+def open_page(page, url: str, nav_label: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_role("link", name=nav_label).first.click()
+
+
+def test_home_page_renders_in_chromium(server_url: str, browser, shots) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(server_url, wait_until="domcontentloaded")
         page.get_by_role("heading", name="GAN Music Studio").wait_for(timeout=30_000)
         page.get_by_text("an SVM classifier scores them", exact=False).wait_for(timeout=30_000)
         page.locator("[data-testid='stGraphVizChart'] svg").first.wait_for(timeout=30_000)
-        page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+        page.get_by_text("Compute device on this server", exact=False).wait_for(timeout=30_000)
+        shots(page, "home")
+    finally:
+        page.close()
+
+
+def test_dataset_train_generate_walkthrough(server_url: str, browser, shots) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(LONG)
+    try:
+        open_page(page, server_url, "Dataset")
+        page.get_by_text("What the corpus contains").wait_for()
+        page.locator("[data-testid='stPlotlyChart']").first.wait_for()
+        page.get_by_role("button", name="Use this corpus for training").click()
+        page.get_by_text("will now train on", exact=False).first.wait_for()
+        shots(page, "dataset")
+
+        page.get_by_role("link", name="Train").first.click()
+        page.get_by_text("Quick check").first.click()
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text(": finished").first.wait_for()
+        page.locator("[data-testid='stPlotlyChart']").first.wait_for()
+        page.get_by_role("button", name="Use as the generator").click()
+        page.get_by_text("The Generate page now uses", exact=False).wait_for()
+        shots(page, "train")
+
+        page.get_by_role("link", name="Generate & rank").first.click()
+        page.get_by_role("button", name="Generate and rank").click()
+        page.get_by_text("SVM ranking").wait_for()
+        page.locator("[data-testid='stDataFrame']").first.wait_for()
+        page.locator("audio").first.wait_for(state="attached")
+        assert page.locator("audio").count() >= 1
+        shots(page, "generate")
     finally:
         page.close()

@@ -1,0 +1,182 @@
+"""Dataset: choose the corpus the GAN learns from, see what is in it, look at and listen to its pieces."""
+
+import html
+from pathlib import Path
+
+import streamlit as st
+
+from core import jobs, plots
+from core.audio import AudioRenderError, render_wav
+from core.dataset import Corpus, CorpusStats, corpus_stats, default_corpus_dir, load_folder
+from core.pianoroll import roll_to_midi_bytes
+from core.score import MidiRejected
+from core.uploads import accepted_files, display_name, load_upload_batch, safe_file_name, store_corpus
+
+BUNDLED, UPLOAD = "Bundled Bach chorales", "Upload MIDI files"
+MAX_UPLOAD_MB = 20
+STAT_CHARTS = (
+    (plots.pitch_histogram_figure, "How often each pitch starts a note: the range the voices cover."),
+    (
+        plots.pitch_class_figure,
+        "Time on each of the 12 pitch classes: the notes of the common keys stand out.",
+    ),
+    (plots.polyphony_figure, "How many notes sound together at each step (four-part chorales: mostly 4)."),
+    (plots.note_length_figure, "How long notes are held, in beats: the building blocks of the rhythm."),
+    (plots.key_figure, "The key each piece is most likely in (its pitch classes matched to key profiles)."),
+    (plots.length_figure, "How long the pieces are, in bars; the GAN learns from 4-bar windows of them."),
+)
+
+
+@st.cache_resource(show_spinner=False)
+def bundled_corpus() -> tuple[Corpus, CorpusStats]:
+    """The bundled chorales and their statistics, loaded once per server."""
+    corpus = load_folder(default_corpus_dir())
+    return corpus, corpus_stats(corpus)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def uploaded_corpus(files: list[tuple[str, bytes]]) -> tuple[Corpus, CorpusStats]:
+    """An upload's corpus and statistics, cached by the files' names and bytes."""
+    corpus = load_upload_batch(files)
+    return corpus, corpus_stats(corpus)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def piece_audio(midi: bytes) -> tuple[bytes, str]:
+    """The WAV of a piece and a note on how it was made."""
+    audio = render_wav(midi)
+    return audio.wav, audio.note
+
+
+def choose_upload() -> list[tuple[str, bytes]]:
+    uploaded = st.file_uploader(
+        "MIDI files (.mid, .midi) or a .zip of them",
+        accept_multiple_files=True,
+        max_upload_size=MAX_UPLOAD_MB,
+        help="Every file is checked in a sandbox; files that fail are listed with the reason.",
+    )
+    return [(file.name, file.getvalue()) for file in uploaded or []]
+
+
+def show_reports(corpus: Corpus, expanded: bool) -> None:
+    rejected = len(corpus.rejected)
+    st.subheader("Files")
+    st.write(f"{len(corpus.reports) - rejected} accepted, {rejected} rejected.")
+    table = {
+        "file": [display_name(report.name) for report in corpus.reports],
+        "status": ["accepted" if report.accepted else "rejected" for report in corpus.reports],
+        "details": [display_name(report.message, 300) for report in corpus.reports],
+    }
+    with st.expander("Per-file report", expanded=expanded):
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
+def show_stats(stats: CorpusStats) -> None:
+    st.subheader("What the corpus contains")
+    columns = st.columns(4)
+    columns[0].metric("Pieces", f"{stats.n_pieces:,}")
+    columns[1].metric("Bars", f"{sum(stats.bars):,.0f}")
+    columns[2].metric("Notes", f"{stats.n_notes:,}")
+    columns[3].metric("Notes at once (mean)", f"{stats.mean_polyphony:.2f}")
+    for start in range(0, len(STAT_CHARTS), 2):
+        for column, (figure, sentence) in zip(st.columns(2), STAT_CHARTS[start : start + 2], strict=True):
+            with column:
+                st.plotly_chart(figure(stats))
+                st.caption(sentence)
+
+
+def piece_label(corpus: Corpus, index: int) -> str:
+    piece = corpus.pieces[index]
+    title = piece.meta.get("title")
+    return f"{piece.name} — {title}" if title else piece.name
+
+
+def show_piece_viewer(corpus: Corpus) -> None:
+    st.subheader("Look at and listen to a piece")
+    st.write("A piano-roll shows time across and pitch up; each dark cell is where a note starts.")
+    index = st.selectbox("Piece", range(len(corpus.pieces)), format_func=lambda i: piece_label(corpus, i))
+    piece = corpus.pieces[index]
+    name = html.escape(display_name(piece.name))  # plotly titles understand some HTML
+    st.plotly_chart(plots.piano_roll_figure(piece.roll, title=f"Piano-roll of {name}"))
+    midi = roll_to_midi_bytes(piece.roll)
+    left, right = st.columns(2)
+    if left.button(
+        "🔊 Render audio", key="render_audio", help="Synthesise the piece with FluidSynth (a second or two)."
+    ):
+        st.session_state["audio_for"] = midi
+    right.download_button(
+        "⬇️ Download MIDI",
+        midi,
+        file_name=safe_file_name(piece.name),
+        mime="audio/midi",
+        on_click="ignore",
+    )
+    if st.session_state.get("audio_for") == midi:
+        show_audio(midi)
+
+
+def show_audio(midi: bytes) -> None:
+    try:
+        with st.spinner("Rendering audio…"):
+            wav, note = piece_audio(midi)
+    except AudioRenderError as error:
+        st.error(f"The audio could not be rendered: {error}")
+        return
+    st.audio(wav, format="audio/wav")
+    st.caption(note)
+
+
+def describe_folder(folder: Path) -> str:
+    """A corpus folder as the page shows it (never a machine path)."""
+    if folder.resolve() == default_corpus_dir().resolve():
+        return "the bundled Bach chorales"
+    return f"an uploaded corpus ({folder.name[:8]})"
+
+
+def use_for_training(source: str, files: list[tuple[str, bytes]], corpus: Corpus) -> None:
+    st.subheader("Train on it")
+    st.caption(f"The Train page currently trains on {describe_folder(jobs.active_corpus())}.")
+    if not st.button("Use this corpus for training", key="use_corpus", type="primary"):
+        return
+    try:
+        folder = default_corpus_dir() if source == BUNDLED else store_corpus(accepted_files(files, corpus))
+        jobs.set_active_corpus(folder)
+    except (jobs.JobError, ValueError, OSError) as error:
+        st.error(f"The corpus could not be chosen: {error}")
+        return
+    st.success(f"The Train page will now train on {describe_folder(folder)} ({len(corpus.pieces)} pieces).")
+
+
+def load_corpus(source: str, files: list[tuple[str, bytes]]) -> tuple[Corpus, CorpusStats] | None:
+    try:
+        if source == BUNDLED:
+            with st.spinner("Reading the Bach chorales…"):
+                return bundled_corpus()
+        with st.spinner(f"Checking {len(files)} uploaded file(s)…"):
+            return uploaded_corpus(files)
+    except (MidiRejected, ValueError, OSError) as error:
+        st.error(f"The corpus could not be read: {error}")
+        return None
+
+
+st.title("Dataset")
+st.write(
+    "The GAN learns from a corpus of MIDI files turned into piano-rolls. Use the Bach chorales that come "
+    "with the studio, or upload your own MIDI files (several at once, or a .zip archive)."
+)
+source = st.radio("Corpus", [BUNDLED, UPLOAD], horizontal=True)
+files = choose_upload() if source == UPLOAD else []
+if source == UPLOAD and not files:
+    st.info(f"Choose one or more MIDI files or a .zip archive (up to {MAX_UPLOAD_MB} MB each).")
+    st.stop()
+loaded = load_corpus(source, files)
+if loaded is None:
+    st.stop()
+corpus, stats = loaded
+show_reports(corpus, expanded=source == UPLOAD)
+if not corpus.pieces:
+    st.warning("No file was accepted, so there is nothing to show: see the reasons above.")
+    st.stop()
+show_stats(stats)
+show_piece_viewer(corpus)
+use_for_training(source, files, corpus)
