@@ -144,6 +144,8 @@ def test_markup_in_an_uploaded_name_is_shown_as_text_not_rendered() -> None:
 
     active = np.zeros((16, 48), dtype=bool)
     active[:4, 24] = True
-    figure = plots.piano_roll_figure(roll_from_arrays(active), title='<a href="https://x.example">evil</a>.mid')
+    figure = plots.piano_roll_figure(
+        roll_from_arrays(active), title='<a href="https://x.example">evil</a>.mid'
+    )
     assert "<a" not in figure.layout.title.text
     assert "&lt;a" in figure.layout.title.text
