@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -158,12 +158,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--program", type=int, default=0, help="General MIDI program 0-127")
     parser.add_argument("--out", type=Path, help="output folder for the MIDI files")
     parser.add_argument(
+        "--candidates",
+        type=int,
+        default=None,
+        help="the seed's pipeline: generate this many pieces, rank them with the SVM, keep --keep",
+    )
+    parser.add_argument("--keep", type=int, default=4, help="with --candidates: ranked pieces to write")
+    parser.add_argument(
         "--export",
         type=Path,
         metavar="DIR",
         help="instead of sampling, save the generator as DIR/model.pt + DIR/config.json",
     )
     return parser
+
+
+def rank_and_write(args: argparse.Namespace) -> int:
+    """Generate ``--candidates`` pieces, rank them with the SVM, write the best ``--keep`` + scores.csv."""
+    from core.pipeline import describe_ranked, generate_and_rank, write_ranked
+
+    try:
+        pieces = generate_and_rank(
+            args.checkpoint, args.candidates, args.keep, args.bars, args.seed, args.temperature
+        )
+    except (FileNotFoundError, ValueError, KeyError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    pieces = [replace(p, roll=replace(p.roll, tempo_bpm=args.tempo)) for p in pieces]
+    write_ranked(pieces, args.out, program=args.program)
+    print("\n".join(describe_ranked(pieces)))
+    print(f"wrote {len(pieces)} MIDI files and scores.csv to {args.out}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.program <= 127 or (args.threshold is not None and not 0 < args.threshold < 1):
         print("error: --program must be 0-127 and --threshold between 0 and 1", file=sys.stderr)
         return 2
+    if args.candidates is not None:
+        return rank_and_write(args)
     try:
         generator = load_generator(args.checkpoint)
         rolls = sample_rolls(

@@ -203,6 +203,17 @@ def write_ranked(pieces: Sequence[RankedPiece], out_dir: str | Path, program: in
     return paths
 
 
+def describe_ranked(pieces: Sequence[RankedPiece]) -> list[str]:
+    """Readable lines: rank, candidate, SVM score, P(real), flags, then the reasons indented."""
+    lines = []
+    for piece in pieces:
+        flags = f" [{', '.join(piece.flags)}]" if piece.flags else ""
+        numbers = f"SVM score {piece.score:+.3f}, P(real) {piece.probability:.3f}"
+        lines.append(f"{piece.rank}. candidate {piece.candidate}: {numbers}{flags}")
+        lines += [f"     {line}" for line in piece.explanation]
+    return lines
+
+
 def _csv_row(piece: RankedPiece, file_name: str) -> dict[str, object]:
     return {
         "rank": piece.rank,
@@ -247,12 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         args.checkpoint, args.candidates, args.keep, args.bars, args.seed, args.temperature
     )
     write_ranked(pieces, args.out)
-    for piece in pieces:
-        flags = f" [{', '.join(piece.flags)}]" if piece.flags else ""
-        numbers = f"score {piece.score:+.3f}, P(real) {piece.probability:.3f}"
-        print(f"{piece.rank}. candidate {piece.candidate}: {numbers}{flags}")
-        for line in piece.explanation:
-            print(f"     {line}")
+    print("\n".join(describe_ranked(pieces)))
     print(f"wrote {len(pieces)} MIDI files and scores.csv to {args.out}")
     return 0
 
