@@ -106,6 +106,10 @@ def live_view(run_id: str) -> None:
     from core.plots import training_curves_figure
 
     info = jobs.run_info(run_id)
+    was_alive = st.session_state.get(f"alive-{run_id}", False)
+    st.session_state[f"alive-{run_id}"] = info.alive
+    if was_alive and not info.alive:
+        st.rerun()  # the run just ended: refresh the whole page (start form, runs and checkpoints)
     st.subheader(f"Run {info.run_id}: {info.state}")
     phase = {"mle": "pretraining (maximum likelihood)", "gan": "adversarial"}.get(info.phase, info.phase)
     detail = format_eta(info.eta_s) if info.alive else info.message
