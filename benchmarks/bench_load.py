@@ -107,8 +107,11 @@ def cache_without_audio(folder: Path) -> Path:
 
 
 @contextmanager
-def streamlit_server(runs_dir: Path, cold_audio: bool = False):
-    """A ``streamlit run streamlit_app.py`` on a free loopback port; yields its URL."""
+def streamlit_server(runs_dir: Path, cold_audio: bool = False, started: list | None = None):
+    """A ``streamlit run streamlit_app.py`` on a free loopback port; yields its URL.
+
+    ``started``, when given, receives the server's ``Popen`` (to read its memory, say).
+    """
     port = free_port()
     env = {**os.environ, "GMS_RUNS_DIR": str(runs_dir)}
     if cold_audio:
@@ -121,6 +124,8 @@ def streamlit_server(runs_dir: Path, cold_audio: bool = False):
     ]  # fmt: skip
     with open(runs_dir / "streamlit.log", "w") as log:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if started is not None:
+        started.append(process)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process)

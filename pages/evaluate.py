@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import jobs, metrics, plots
+from core.device import use_serving_threads
 from core.evaluate import (
     ROW_ORDER,
     TABLE_METRICS,
@@ -77,6 +78,7 @@ def real_data() -> RealData:
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_evaluation(checkpoint: str, modified: float, n: int, seed: int) -> dict:
     """The evaluation, cached by checkpoint path, its modification time and the settings."""
+    use_serving_threads()
     return evaluate_checkpoint(Path(checkpoint), EvalConfig(n=n, seed=seed), real=real_data())
 
 

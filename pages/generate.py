@@ -21,8 +21,10 @@ INSTRUMENTS = {
 @st.cache_resource(max_entries=4, show_spinner="Loading the generator and its ranker…")
 def load_models(checkpoint: str, modified: float, temperature: float):
     """The sampler and the SVM ranker of a checkpoint (kept across reruns and sessions)."""
+    from core.device import use_serving_threads
     from core.pipeline import checkpoint_sampler, load_or_fit_ranker
 
+    use_serving_threads()
     del modified  # part of the cache key: a re-trained checkpoint is loaded again
     sampler = checkpoint_sampler(checkpoint, temperature)
     return sampler, load_or_fit_ranker(checkpoint, sampler)
