@@ -8,8 +8,8 @@ from core.presets import PRESETS, preset_config, preset_named
 from core.runs import read_metrics
 
 OBJECTIVE_LABELS = {
-    "feature_matching": "Feature matching (default)",
-    "nonsaturating": "Non-saturating GAN loss",
+    "nonsaturating": "Non-saturating GAN loss (default)",
+    "feature_matching": "Feature matching",
     "minimax": "Goodfellow's minimax objective, as written",
     "wgan_gp": "Wasserstein GAN with gradient penalty",
 }
