@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from core.baselines import Baseline, load_baseline, model_kind, sample_baseline_arrays
 from core.models import LSTMGenerator
 from core.models.generator import sample_latents
 from core.pianoroll import PianoRoll, RollSpec, roll_from_arrays, roll_to_midi_bytes
@@ -48,10 +49,17 @@ def _read_state(path: Path) -> tuple[dict, dict]:
     return state, json.loads(config_path.read_text())
 
 
-def load_generator(path: str | Path = DEFAULT_CHECKPOINT, device: str = "cpu") -> Generator:
-    """Load ``checkpoints/<name>/`` (model.pt + config.json) or a run's ``last.pt``/``best.pt``."""
+def load_generator(path: str | Path = DEFAULT_CHECKPOINT, device: str = "cpu") -> Generator | Baseline:
+    """Load ``checkpoints/<name>/`` (model.pt + config.json) or a run's ``last.pt``/``best.pt``.
+
+    The config's ``model`` field picks the family: the GAN (``lstm_gan``, the default) gives a
+    :class:`Generator`; ``lstm_lm`` and ``cnn_gan`` give a :class:`core.baselines.Baseline`, which the
+    sampling functions below take as well.
+    """
     path = Path(path)
     state, config = _read_state(path)
+    if model_kind(config) != "lstm_gan":
+        return load_baseline(path, device)
     cfg = config_from_dict(config)
     model = LSTMGenerator(cfg.model)
     try:
@@ -68,9 +76,17 @@ def load_generator(path: str | Path = DEFAULT_CHECKPOINT, device: str = "cpu") -
 
 @torch.no_grad()
 def sample_arrays(
-    generator: Generator, n: int, bars: int = 4, seed: int = 0, temperature: float = 1.0, threshold=None
+    generator: Generator | Baseline,
+    n: int,
+    bars: int = 4,
+    seed: int = 0,
+    temperature: float = 1.0,
+    threshold=None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Bool (active, onset) tensors [n, T, P]; the same seed gives the same pieces."""
+    if isinstance(generator, Baseline):
+        active, onset = sample_baseline_arrays(generator, n, bars, seed, temperature, threshold)
+        return torch.from_numpy(active), torch.from_numpy(onset)
     if n < 1 or bars < 1 or temperature <= 0:
         raise ValueError("n and bars must be at least 1 and temperature positive")
     model = generator.model
@@ -84,7 +100,7 @@ def sample_arrays(
 
 
 def sample_rolls(
-    generator: Generator,
+    generator: Generator | Baseline,
     n: int,
     bars: int = 4,
     seed: int = 0,

@@ -57,11 +57,17 @@ def _atomic_file(path: Path, mode: str) -> Iterator[IO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        _readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _readable(tmp: str) -> None:
+    """``mkstemp`` files are private (0600); give the final file the usual 0644."""
+    os.chmod(tmp, 0o644)
 
 
 def write_json_atomic(path: Path, obj: object) -> None:

@@ -62,18 +62,18 @@ class TrainConfig:
     lowest_pitch: int = 36
     transpose: tuple[int, ...] = ()
     # schedule
-    mle_steps: int = 3000
-    gan_steps: int = 600
+    mle_steps: int = 1500
+    gan_steps: int = 100
     batch_size: int = 64
     lr_mle: float = 2e-3
     lr_mle_end: float = 1e-4
     lr_g: float = 1e-4
     lr_d: float = 1e-4
     # adversarial phase
-    objective: str = "feature_matching"
+    objective: str = "nonsaturating"
     d_steps: int = 1
     mle_weight: float = 1.0
-    adv_weight: float = 1.0
+    adv_weight: float = 3.0
     label_smoothing: float = 0.1
     instance_noise: float = 0.1
     gp_weight: float = 10.0
@@ -85,11 +85,11 @@ class TrainConfig:
     threads: int = 1
     precision: str = "auto"
     log_every: int = 10
-    eval_every: int = 200
-    eval_samples: int = 128
-    sample_every: int = 1000
+    eval_every: int = 50
+    eval_samples: int = 192
+    sample_every: int = 500
     sample_midis: int = 2
-    checkpoint_every: int = 200
+    checkpoint_every: int = 100
     max_minutes: float = 0.0
 
     @property
@@ -579,8 +579,10 @@ class Run:
     def one_step(self) -> dict:
         trainer, cfg = self.trainer, self.cfg
         phase = phase_of(cfg, trainer.step)
-        for group in trainer.opt_g.param_groups:
+        for group in trainer.opt_g.param_groups:  # set every step: a resumed run may change them
             group["lr"] = generator_lr(cfg, trainer.step)
+        for group in trainer.opt_d.param_groups:
+            group["lr"] = cfg.lr_d
         batch = _batch(self.train_frames, trainer, seed_step(cfg.seed, trainer.step, self.ctx.rank))
         started = time.perf_counter()
         record = mle_step(trainer, batch) if phase == "mle" else gan_step(trainer, batch)
@@ -705,6 +707,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--run-dir", type=Path, help="run folder (default: runs/<date-time>)")
     parser.add_argument("--resume", action="store_true", help="continue from run-dir/checkpoints/last.pt")
     parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    parser.add_argument(
+        "--model",
+        choices=["lstm_gan", "lstm_lm", "cnn_gan"],
+        default=argparse.SUPPRESS,
+        help="model family (default: lstm_gan); lstm_lm and cnn_gan have their own flags: "
+        "python -m core.train --model lstm_lm --help",
+    )
     _add_fields(parser, ModelConfig, set())
     _add_fields(parser, TrainConfig, {"model"})
     return parser
@@ -717,13 +726,23 @@ def resolve_config(args: argparse.Namespace) -> TrainConfig:
     source = args.config or (saved if saved and saved.exists() else None)
     if source:
         values = json.loads(Path(source).read_text())
-    flat = {k: v for k, v in vars(args).items() if k not in {"config", "run_dir", "resume", "print_config"}}
+    flat = {
+        k: v
+        for k, v in vars(args).items()
+        if k not in {"config", "run_dir", "resume", "print_config", "model"}
+    }
     model = dict(values.pop("model", {}) or {})
     values = {**values, **model, **flat}
     return config_from_dict(values)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from core.train_baselines import requested_model
+
+    if requested_model(argv) != "lstm_gan":  # the next-step LSTM and the CNN-GAN have their own loop
+        from core.train_baselines import main as train_baseline
+
+        return train_baseline(argv)
     args = build_parser().parse_args(argv)
     try:
         cfg = resolve_config(args)

@@ -20,6 +20,15 @@ from core.train import TrainConfig
 SMALL = ModelConfig(n_pitches=48, latent_dim=8, noise_dim=4, g_hidden=32, d_hidden=8, d_layers=1)
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on a shared machine two threads run several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def checkpoint_dir(tmp_path: Path) -> Path:
     """A shipped-format checkpoint folder: model.pt (state_dict) + config.json."""
@@ -68,16 +77,10 @@ def test_sixteen_pieces_sample_quickly() -> None:
     torch.manual_seed(0)
     folder_cfg = TrainConfig()  # default sizes
     generator = load_generator_from_model(LSTMGenerator(folder_cfg.model), folder_cfg)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the machine is shared; one thread is the fast setting here
-    try:
-        sample_rolls(generator, 16, bars=4, seed=0)  # warm-up
-        started = time.process_time()  # CPU time: other processes on the machine do not count
-        sample_rolls(generator, 16, bars=4, seed=1)
-        elapsed = time.process_time() - started
-    finally:
-        torch.set_num_threads(threads)
-    assert elapsed < 0.2
+    sample_rolls(generator, 16, bars=4, seed=0)  # warm-up
+    started = time.process_time()  # CPU time: other processes on the machine do not count
+    sample_rolls(generator, 16, bars=4, seed=1)
+    assert time.process_time() - started < 0.2
 
 
 def load_generator_from_model(model: LSTMGenerator, cfg: TrainConfig):

@@ -23,6 +23,15 @@ from core.models.quality import compare_stats, nearest_distance, quality_score, 
 TINY = ModelConfig(n_pitches=12, latent_dim=4, noise_dim=2, g_hidden=16, g_layers=2, d_hidden=8, d_layers=1)
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on a shared machine two threads run several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def random_frames(batch: int = 3, steps: int = 8, pitches: int = 12, seed: int = 0) -> torch.Tensor:
     rng = np.random.default_rng(seed)
     active = rng.random((batch, steps, pitches)) < 0.25
@@ -147,3 +156,18 @@ def test_nearest_distance_finds_copies() -> None:
     distance = nearest_distance(samples, corpus, chunk=6)
     assert distance[0] == 0.0
     assert distance[1] > 0.3
+
+
+def test_free_running_steps_match_the_teacher_forced_lstm() -> None:
+    model = LSTMGenerator(TINY).eval()
+    z, noise = sample_latents(3, 8, TINY, generator=torch.Generator().manual_seed(0))
+    frames = model.free_run(z, noise, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        teacher = model.teacher_forced(z, noise, frames)
+        h0, c0 = model.initial_state(z)
+        hs, cs = list(h0.unbind(0)), list(c0.unbind(0))
+        previous, pitch = torch.zeros(3, TINY.frame_dim), []
+        for t in range(8):
+            pitch.append(model.pitch_head(model._step(torch.cat([previous, noise[:, t]], -1), hs, cs)))
+            previous = frames[:, t]
+    assert torch.allclose(torch.stack(pitch, 1), teacher.pitch, atol=1e-5)

@@ -26,6 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 TINY_MODEL = ModelConfig(n_pitches=12, latent_dim=4, noise_dim=2, g_hidden=16, d_hidden=8, d_layers=1)
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on a shared machine two threads run several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def synthetic_windows(
     n: int, steps: int = 16, pitches: int = 12, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -102,6 +111,15 @@ def test_resume_continues_the_step_count_exactly(tiny_config: TrainConfig, tmp_p
     two = torch.load(split / "checkpoints" / "last.pt", weights_only=True)["model"]
     for name, tensor in one.items():
         assert torch.equal(tensor, two[name]), name
+
+
+def test_resume_applies_changed_learning_rates(tiny_config: TrainConfig, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    train(replace(tiny_config, gan_steps=1), run_dir)
+    train(replace(tiny_config, lr_d=3e-5, lr_g=2e-5), run_dir, resume=True)
+    optim = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)["optim"]
+    assert optim["d"]["param_groups"][0]["lr"] == 3e-5
+    assert optim["g"]["param_groups"][0]["lr"] == 2e-5
 
 
 def test_stop_file_ends_the_run_with_a_checkpoint(tiny_config: TrainConfig, tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ class CNNGANConfig:
     g_channels: int = 128
     cond_channels: int = 32
     d_channels: int = 128
+    d_spectral_norm: bool = True
 
     @property
     def levels(self) -> int:
@@ -47,9 +48,16 @@ def _down(in_ch: int, out_ch: int) -> nn.Sequential:
 
 
 def _up(in_ch: int, out_ch: int) -> nn.Sequential:
-    """Double the time axis of ``[B, C, T]`` (transposed kernel 4, stride 2)."""
+    """Double the time axis of ``[B, C, T]``: repeat each step, then a kernel-3 convolution.
+
+    MidiNet uses transposed convolutions; repeat-then-convolve avoids their checkerboard artefacts
+    (Odena et al. 2016), which would alternate from step to step.
+    """
     return nn.Sequential(
-        nn.ConvTranspose1d(in_ch, out_ch, 4, stride=2, padding=1), nn.BatchNorm1d(out_ch), nn.ReLU()
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.Conv1d(in_ch, out_ch, 3, padding=1),
+        nn.BatchNorm1d(out_ch),
+        nn.ReLU(),
     )
 
 
@@ -111,6 +119,10 @@ class BarDiscriminator(nn.Module):
             steps //= 2
         self.time = nn.Sequential(*layers)
         self.out = nn.Linear(d * steps, 1)
+        if cfg.d_spectral_norm:  # Miyato et al. 2018: keeps the discriminator from overpowering G
+            for module in self.modules():
+                if isinstance(module, nn.Linear | nn.Conv1d):
+                    nn.utils.parametrizations.spectral_norm(module)
 
     def forward(self, previous: torch.Tensor, bar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         steps = _steps_first(torch.cat([previous, bar], dim=2))
@@ -123,17 +135,40 @@ def feature_matching(real_features: torch.Tensor, fake_features: torch.Tensor) -
     return F.mse_loss(fake_features.mean(0), real_features.detach().mean(0), reduction="sum")
 
 
+def decode_bars(probability: torch.Tensor, thresholds: torch.Tensor, last_step: torch.Tensor) -> torch.Tensor:
+    """Hard 0/1 bars ``[B, 2, S, P]`` from probabilities ``[B, 2, S, P]``.
+
+    Active: probability at or above the pitch's threshold ``[B, 1, P]``. A note starts wherever a
+    cell turns on (``last_step [B, P]`` is the step before the bar); a held cell is struck again only
+    where the onset probability reaches ½.
+    """
+    active = (probability[:, 0] >= thresholds).float()
+    previous = torch.cat([last_step.unsqueeze(1), active[:, :-1]], dim=1)
+    onset = active * torch.maximum(1.0 - previous, (probability[:, 1] >= 0.5).float())
+    return torch.stack([active, onset], dim=1)
+
+
 def bars_from_logits(
-    logits: torch.Tensor, temperature: float, threshold: float | None, generator: torch.Generator | None
+    logits: torch.Tensor,
+    temperature: float,
+    threshold: float | None,
+    generator: torch.Generator | None,
+    last_step: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Hard 0/1 bars from logits: Bernoulli samples, or "probability ≥ threshold"; onsets ⊆ active."""
+    """Hard bars from logits, with one random threshold per piece and pitch shared by the bar's steps.
+
+    Each cell still sounds with its own probability, but a pitch whose probability stays high for a
+    few steps sounds as one note instead of flickering as independent per-cell draws make it.
+    ``threshold`` fixes every threshold instead ("probability ≥ threshold").
+    """
     probability = torch.sigmoid(logits / temperature)
+    batch, _, _, pitches = probability.shape
     if threshold is None:
-        noise = torch.rand(probability.shape, generator=generator, device=logits.device)
-        bars = (noise < probability).float()
+        cuts = torch.rand(batch, 1, pitches, generator=generator, device=logits.device)
     else:
-        bars = (probability >= threshold).float()
-    return torch.stack([bars[:, 0], bars[:, 0] * bars[:, 1]], dim=1)
+        cuts = torch.full((batch, 1, pitches), float(threshold), device=logits.device)
+    before = last_step if last_step is not None else probability.new_zeros(batch, pitches)
+    return decode_bars(probability, cuts, before)
 
 
 @torch.no_grad()
@@ -155,6 +190,7 @@ def sample_bars(
     out = []
     for _ in range(bars):
         z = torch.randn(n, cfg.latent_dim, generator=generator, device=device)
-        previous = bars_from_logits(generator_net(z, previous), temperature, threshold, generator)
+        logits = generator_net(z, previous)
+        previous = bars_from_logits(logits, temperature, threshold, generator, previous[:, 0, -1])
         out.append(previous)
     return torch.cat(out, dim=2)

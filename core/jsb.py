@@ -1,0 +1,72 @@
+"""The JSB Chorales benchmark split (Boulanger-Lewandowski et al. 2012) as frame tensors.
+
+``data/jsb/`` holds the JSON files: ``{"train": [...], "valid": [...], "test": [...]}``, a piece is a
+list of frames and a frame a list of MIDI pitches. The benchmark's frames are quarter notes over the
+88 piano keys (MIDI 21–108), so a uniform model scores 88·ln 2 ≈ 61.0 nats per frame.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+JSB_DIR = Path(__file__).resolve().parent.parent / "data" / "jsb"
+JSB_FILES = {"quarter": "jsb-chorales-quarter.json", "16th": "jsb-chorales-16th.json"}
+SPLITS = ("train", "valid", "test")
+PIANO_LOWEST = 21
+PIANO_KEYS = 88
+
+
+def piece_to_frames(
+    piece: Sequence[Sequence[int]], lowest: int = PIANO_LOWEST, n_pitches: int = PIANO_KEYS
+) -> np.ndarray:
+    """A list of frames (lists of MIDI pitches) as ``bool[T, n_pitches]``; pitches outside are an error."""
+    frames = np.zeros((len(piece), n_pitches), dtype=bool)
+    for t, chord in enumerate(piece):
+        columns = np.asarray(chord, dtype=int) - lowest
+        if columns.size and (columns.min() < 0 or columns.max() >= n_pitches):
+            raise ValueError(f"frame {t} has a pitch outside MIDI {lowest}–{lowest + n_pitches - 1}")
+        frames[t, columns] = True
+    return frames
+
+
+def load_jsb(
+    resolution: str = "quarter",
+    folder: Path = JSB_DIR,
+    lowest: int = PIANO_LOWEST,
+    n_pitches: int = PIANO_KEYS,
+) -> dict[str, list[np.ndarray]]:
+    """Every split as a list of ``bool[T, n_pitches]`` pieces."""
+    if resolution not in JSB_FILES:
+        raise ValueError(f"resolution must be one of {', '.join(JSB_FILES)}, not {resolution!r}")
+    data = json.loads((Path(folder) / JSB_FILES[resolution]).read_text())
+    return {split: [piece_to_frames(p, lowest, n_pitches) for p in data[split]] for split in SPLITS}
+
+
+def pad_pieces(pieces: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pieces of different lengths as ``frames float[B, T_max, P]`` and ``mask bool[B, T_max]``."""
+    longest = max(len(p) for p in pieces)
+    frames = torch.zeros(len(pieces), longest, pieces[0].shape[1])
+    mask = torch.zeros(len(pieces), longest, dtype=torch.bool)
+    for i, piece in enumerate(pieces):
+        frames[i, : len(piece)] = torch.from_numpy(piece.astype(np.float32))
+        mask[i, : len(piece)] = True
+    return frames, mask
+
+
+def batches(
+    pieces: Sequence[np.ndarray], batch_size: int, rng: np.random.Generator | None = None
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Padded batches over all pieces, shuffled when ``rng`` is given."""
+    order = rng.permutation(len(pieces)) if rng is not None else np.arange(len(pieces))
+    for start in range(0, len(order), batch_size):
+        yield pad_pieces([pieces[i] for i in order[start : start + batch_size]])
+
+
+def uniform_nll_per_frame(n_pitches: int = PIANO_KEYS) -> float:
+    """The NLL of a model that turns every key on with probability ½."""
+    return float(n_pitches * np.log(2.0))
