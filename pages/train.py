@@ -87,7 +87,12 @@ def show_samples(run_id: str) -> None:
     step, active, onset = latest
     roll = roll_from_arrays(active[0], onset[0], spec=RollSpec(n_pitches=active.shape[-1]))
     st.plotly_chart(piano_roll_figure(roll, title=f"A sample at step {step}"), key=f"sample-{run_id}")
-    st.audio(render_sample(run_id, step, active[0].tobytes(), onset[0].tobytes(), active.shape[1:]))
+    from core.audio import AudioRenderError
+
+    try:
+        st.audio(render_sample(run_id, step, active[0].tobytes(), onset[0].tobytes(), active.shape[1:]))
+    except AudioRenderError as error:
+        st.caption(f"This sample could not be rendered to audio: {error}")
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering audio…")
