@@ -48,7 +48,7 @@ def test_home_page_renders_in_chromium(server_url: str, browser, shots) -> None:
 
 
 def test_dataset_train_generate_walkthrough(server_url: str, browser, shots) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})  # tall: whole pages in the shots
     page.set_default_timeout(LONG)
     try:
         open_page(page, server_url, "Dataset")
