@@ -152,13 +152,18 @@ def _value(row: dict, name: str) -> float | None:
 
 
 def closest_to_real(result: dict, row: str = "generated") -> dict[str, str]:
-    """Per metric, the model whose value is nearest the real one (C2ST: nearest 0.5; copies: fewest)."""
+    """Per metric, the model whose value is nearest the real one (C2ST: nearest 0.5; copies: fewest).
+
+    Metrics on which every model scores the same are left out.
+    """
     targets = {"c2st_accuracy": 0.5, "copy_rate": 0.0, "mgeval_overlap": 1.0, "mgeval_kl": 0.0}
     winners = {}
     for entry in table_rows(result, row):
         goal = targets.get(entry["metric"], entry["real"])
         values = {k: v for k, v in entry.items() if k not in ("metric", "meaning", "real") and v is not None}
         if goal is None or not values or entry["metric"] in ("ranker_score", "nearest_train_distance"):
+            continue
+        if max(values.values()) - min(values.values()) < 1e-9:  # a tie says nothing
             continue
         winners[entry["metric"]] = min(values, key=lambda k: abs(values[k] - goal))
     return winners
@@ -183,21 +188,31 @@ def summary_sentences(result: dict, labels: dict[str, str] = MODEL_LABELS) -> li
     if c2st:
         hardest = min(c2st, key=lambda m: abs(c2st[m] - 0.5))
         listed = ", ".join(f"{name(m)} {v:.2f}" for m, v in c2st.items())
+        easy = (
+            " Every model's windows are still easy to tell from real ones."
+            if min(c2st.values()) > 0.9
+            else ""
+        )
         sentences.append(
             f"An SVM told generated from real 4-bar windows with accuracy {listed} "
-            f"(0.5 = indistinguishable); {name(hardest)} was the hardest to tell apart."
+            f"(0.5 = indistinguishable); {name(hardest)} was the hardest to tell apart.{easy}"
         )
     copies = {m: _value(models[m]["generated"], "copy_rate") or 0.0 for m in models}
     if any(copies.values()):
         listed = ", ".join(f"{name(m)} {v:.1%}" for m, v in copies.items())
         sentences.append(f"Exact copies of training windows: {listed}.")
-    if "lstm_gan" in models and c2st:
-        verdict = (
-            "supports" if min(c2st, key=lambda m: abs(c2st[m] - 0.5)) == "lstm_gan" else "does not support"
-        )
-        sentences.append(
-            f"On this test the data {verdict} the seed's claim that the LSTM GAN is the better choice."
-        )
+    if "lstm_gan" in models and wins:
+        best = [m for m in models if counts[m] == max(counts.values())]
+        if best == ["lstm_gan"]:
+            sentences.append(
+                "On these metrics the data supports the seed's claim that the LSTM GAN is the better choice."
+            )
+        else:
+            leader = " and ".join(name(m) for m in best)
+            sentences.append(
+                "On these metrics the data does not support the seed's claim that the LSTM GAN is the "
+                f"better choice: most often closest to the real chorales is {leader}."
+            )
     return sentences
 
 

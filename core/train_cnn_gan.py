@@ -27,6 +27,8 @@ class CNNGANTrainConfig:
     model: str = "cnn_gan"
     net: CNNGANConfig = field(default_factory=CNNGANConfig)
     data_dir: str = ""
+    bars: int = 4  # length of the windows the quality measures compare (as in the other models)
+    hop_bars: int = 1
     beats_per_bar: int = 4
     steps_per_beat: int = 4
     lowest_pitch: int = 36

@@ -6,8 +6,14 @@ from pathlib import Path
 import streamlit as st
 
 from core import jobs
+from core.compare import MODEL_LABELS
 from core.pianoroll import PianoRoll, roll_to_midi_bytes
 
+BASELINE_CHECKPOINTS = {
+    model: jobs.REPO_ROOT / "checkpoints" / model
+    for model in ("lstm_lm", "cnn_gan")
+    if (jobs.REPO_ROOT / "checkpoints" / model).is_dir()
+}
 INSTRUMENTS = {
     "Acoustic grand piano": 0,
     "Church organ": 19,
@@ -51,7 +57,7 @@ def play(midi: bytes) -> bytes | None:
 
 
 def checkpoint_choices() -> list[Path]:
-    choices = [jobs.active_checkpoint(), jobs.DEFAULT_CHECKPOINT]
+    choices = [jobs.active_checkpoint(), jobs.DEFAULT_CHECKPOINT, *BASELINE_CHECKPOINTS.values()]
     for run in jobs.list_runs():
         choices += [path for path in (run.best_checkpoint, run.last_checkpoint) if path.exists()]
     return list(dict.fromkeys(choices))
@@ -59,7 +65,10 @@ def checkpoint_choices() -> list[Path]:
 
 def label(path: Path) -> str:
     if path == jobs.DEFAULT_CHECKPOINT:
-        return "Shipped default (Bach chorales)"
+        return "Shipped default: LSTM-vs-LSTM GAN (Bach chorales)"
+    for model, folder in BASELINE_CHECKPOINTS.items():
+        if path == folder:
+            return f"Shipped baseline: {MODEL_LABELS[model]}"
     return f"{path.parent.parent.name} · {path.stem}" if path.suffix == ".pt" else path.name
 
 

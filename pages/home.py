@@ -59,4 +59,9 @@ st.page_link(
     label="Evaluate: how close is the music to the real thing?",
     icon=":material/analytics:",
 )
+st.page_link(
+    "pages/compare.py",
+    label="Compare: the GAN against the survey's other models",
+    icon=":material/compare_arrows:",
+)
 st.caption(f"Compute device on this server: {device_in_use()}.")

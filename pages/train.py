@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import jobs
+from core.compare import MODEL_LABELS
 from core.pianoroll import RollSpec, roll_from_arrays, roll_to_pretty_midi
 from core.presets import PRESETS, preset_config, preset_named
 from core.runs import read_metrics
@@ -48,17 +49,37 @@ def custom_config() -> dict:
     }
 
 
+BASELINE_HELP = {
+    "lstm_lm": "Learns to predict each step of the piano-roll from the steps before it (maximum likelihood, "
+    "learning rate halved on plateaus); no discriminator.",
+    "cnn_gan": "A convolutional generator writes one bar at a time, conditioned on the previous bar; a "
+    "convolutional discriminator judges bars (with feature matching).",
+}
+
+
+def gan_config() -> dict:
+    names = [preset.name for preset in PRESETS] + ["Custom"]
+    choice = st.radio("Preset", names, horizontal=True)
+    if choice == "Custom":
+        return custom_config()
+    st.write(preset_named(choice).description)
+    return preset_config(choice)
+
+
+def baseline_config(model: str) -> dict:
+    """The survey's comparison models: a time budget is all a class needs to choose."""
+    st.write(BASELINE_HELP[model])
+    minutes = st.slider("Time budget (minutes)", 1, 30, 3)
+    length = {"epochs": 200} if model == "lstm_lm" else {"steps": 8000}
+    return {"model": model, "max_minutes": float(minutes), **length}
+
+
 def start_form(busy: bool) -> None:
     st.subheader("Start a run")
     corpus = jobs.active_corpus()
     st.caption(f"Training corpus: **{corpus.name}** (choose another on the Dataset page).")
-    names = [preset.name for preset in PRESETS] + ["Custom"]
-    choice = st.radio("Preset", names, horizontal=True)
-    if choice == "Custom":
-        config = custom_config()
-    else:
-        st.write(preset_named(choice).description)
-        config = preset_config(choice)
+    model = st.selectbox("Model", list(MODEL_LABELS), format_func=MODEL_LABELS.get)
+    config = gan_config() if model == "lstm_gan" else baseline_config(model)
     config["data_dir"] = str(corpus)
     if st.button("Start training", type="primary", disabled=busy):
         try:

@@ -63,3 +63,11 @@ def test_quick_preset_starts_reports_progress_and_stops() -> None:
     assert jobs.run_info(run_id).state in ("stopped", "finished")
     assert at.get("plotly_chart"), "live curves are drawn from metrics.jsonl"
     assert any(r["run"] == run_id for r in at.dataframe[0].value.to_dict("records"))
+
+
+def test_baseline_models_are_offered_with_a_time_budget() -> None:
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.selectbox[0].set_value("lstm_lm").run()
+    assert not at.exception
+    assert any(s.label == "Time budget (minutes)" for s in at.slider)
+    assert not at.radio, "presets are for the GAN"

@@ -12,8 +12,11 @@ import pytest
 import torch
 
 from core.baselines import config_from_dict, load_baseline, model_kind, sample_baseline_rolls
+from core.generate import load_generator, sample_rolls
 from core.models.lstm_lm import LMConfig, LSTMLanguageModel, frame_nll, sample_frames
+from core.train import main as engine_main
 from core.train_baselines import main as train_main
+from core.train_baselines import requested_model
 from core.train_lm import LMState, LMTrainConfig, anneal, fit_lm, sequence_nll
 from tests.conftest import make_midi
 
@@ -152,6 +155,22 @@ def test_training_run_writes_the_run_folder_and_a_loadable_checkpoint(
     assert [r.active.shape for r in rolls] == [(48, 48)] * 2 and rolls[0].tempo_bpm == 90
     assert train_main(["--export", str(run / "checkpoints" / "last.pt"), str(tmp_path / "export")]) == 0
     assert load_baseline(tmp_path / "export").kind == "lstm_lm"
+    loaded = load_generator(tmp_path / "export")  # the app's common loader dispatches on "model"
+    assert [r.n_steps for r in sample_rolls(loaded, 2, bars=1, seed=0)] == [16, 16]
+
+
+def test_the_engine_cli_hands_baselines_to_their_own_loop(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert engine_main(["--model", "lstm_lm", "--print-config", "--hidden", "8"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["model"] == "lstm_lm" and printed["net"]["hidden"] == 8
+    config = tmp_path / "cnn.json"
+    config.write_text(json.dumps({"model": "cnn_gan", "steps": 7}))
+    assert requested_model(["--config", str(config)]) == "cnn_gan"
+    assert requested_model(["--run-dir", "x"]) == "lstm_gan"
+    assert engine_main(["--config", str(config), "--print-config"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 7
 
 
 def test_unknown_config_keys_are_refused() -> None:
