@@ -31,6 +31,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from core.cli import add_dataclass_flags
 from core.models import (
     OBJECTIVES,
     LSTMDiscriminator,
@@ -672,32 +673,6 @@ def train(cfg: TrainConfig, run_dir: str | os.PathLike, resume: bool = False) ->
 # ---------------------------------------------------------------- CLI
 
 
-def _flag_type(kind: object):
-    if kind in ("bool", bool):
-        return None
-    if kind in ("tuple[int, ...]",):
-        return lambda text: tuple(int(v) for v in text.split(",") if v.strip())
-    return {"int": int, "float": float, "str": str}.get(str(kind), kind)
-
-
-def _add_fields(parser: argparse.ArgumentParser, cls: type, skip: set[str]) -> None:
-    for f in dataclasses.fields(cls):
-        if f.name in skip:
-            continue
-        default = f.default if f.default is not dataclasses.MISSING else None
-        flag = "--" + f.name.replace("_", "-")
-        text = f"(default: {default})"
-        if _flag_type(f.type) is None:
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=text
-            )
-        else:
-            choices = {"objective": OBJECTIVES, "precision": PRECISIONS}.get(f.name)
-            parser.add_argument(
-                flag, type=_flag_type(f.type), choices=choices, default=argparse.SUPPRESS, help=text
-            )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m core.train",
@@ -714,8 +689,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="model family (default: lstm_gan); lstm_lm and cnn_gan have their own flags: "
         "python -m core.train --model lstm_lm --help",
     )
-    _add_fields(parser, ModelConfig, set())
-    _add_fields(parser, TrainConfig, {"model"})
+    add_dataclass_flags(parser, ModelConfig)
+    add_dataclass_flags(
+        parser, TrainConfig, {"model"}, choices={"objective": OBJECTIVES, "precision": PRECISIONS}
+    )
     return parser
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import math
 import signal
@@ -37,6 +36,7 @@ from core.baselines import (
     sample_baseline_arrays,
     save_folder,
 )
+from core.cli import add_dataclass_flags
 from core.models.quality import compare_stats, quality_score, roll_stats
 from core.pianoroll import RollSpec, roll_from_arrays, roll_to_midi_bytes
 from core.runs import RunFiles, RunStatus, load_checkpoint, save_checkpoint_atomic
@@ -295,27 +295,6 @@ def export_checkpoint(checkpoint: str | Path, out_dir: str | Path) -> Path:
 # ---------------------------------------------------------------- CLI
 
 
-def _flag_type(kind: object):
-    if str(kind) == "bool":
-        return None
-    if str(kind) == "tuple[int, ...]":
-        return lambda text: tuple(int(v) for v in text.split(",") if v.strip())
-    return {"int": int, "float": float, "str": str}.get(str(kind), str)
-
-
-def _add_fields(parser: argparse.ArgumentParser, cls: type, skip: set[str]) -> None:
-    for f in dataclasses.fields(cls):
-        if f.name in skip:
-            continue
-        flag, kind = "--" + f.name.replace("_", "-"), _flag_type(f.type)
-        default = f.default if f.default is not dataclasses.MISSING else None
-        options = {"default": argparse.SUPPRESS, "help": f"(default: {default})"}
-        if kind is None:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, **options)
-        else:
-            parser.add_argument(flag, type=kind, **options)
-
-
 def build_parser(kind: str = "lstm_lm") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m core.train_baselines",
@@ -330,8 +309,8 @@ def build_parser(kind: str = "lstm_lm") -> argparse.ArgumentParser:
         "--export", nargs=2, metavar=("CHECKPOINT", "DIR"), help="save model.pt + config.json"
     )
     train_cls, net_cls = BASELINES[kind]
-    _add_fields(parser, net_cls, set())
-    _add_fields(parser, train_cls, {"model", "net"})
+    add_dataclass_flags(parser, net_cls)
+    add_dataclass_flags(parser, train_cls, {"model", "net"})
     return parser
 
 
