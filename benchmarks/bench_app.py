@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_load import CHROMIUM_ARGS, RESULT_SELECTOR, activate_checkpoint, streamlit_server
+from app_server import CHROMIUM_ARGS, streamlit_server
+from bench_load import RESULT_SELECTOR, activate_checkpoint
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,29 +23,18 @@ import asyncio
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from app_server import CHROMIUM_ARGS, streamlit_server
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BUTTON = "Generate and rank"
 RESULT_SELECTOR = "[data-testid='stAudio']"
 """The best piece's audio player: the last thing a successful run of the page shows."""
@@ -72,71 +61,6 @@ def percentile(values: list[float], q: float) -> float:
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError("the Streamlit server did not become healthy")
-
-
-def cache_without_audio(folder: Path) -> Path:
-    """A cache folder sharing every kind of cached file with the studio's cache except rendered audio."""
-    from core.cache import cache_root
-
-    folder.mkdir()
-    for kind in ("rolls", "rankers", "corpora"):
-        source = cache_root() / kind
-        source.mkdir(parents=True, exist_ok=True)
-        (folder / kind).symlink_to(source.resolve(), target_is_directory=True)
-    return folder
-
-
-@contextmanager
-def streamlit_server(runs_dir: Path, cold_audio: bool = False, started: list | None = None):
-    """A ``streamlit run streamlit_app.py`` on a free loopback port; yields its URL.
-
-    ``started``, when given, receives the server's ``Popen`` (to read its memory, say).
-    """
-    port = free_port()
-    env = {**os.environ, "GMS_RUNS_DIR": str(runs_dir)}
-    if cold_audio:
-        env["GMS_CACHE_DIR"] = str(cache_without_audio(runs_dir / "cache"))
-    command = [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with open(runs_dir / "streamlit.log", "w") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    if started is not None:
-        started.append(process)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def one_session(browser, url: str, index: int, timeout_s: float) -> SessionResult:
