@@ -17,7 +17,7 @@ def describe_device() -> str:
     if mps is not None and mps.is_available():
         return "Apple GPU (MPS)"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"CPU, {cores} core{'s' if cores != 1 else ''} (training uses {torch.get_num_threads()} thread(s))"
+    return f"CPU, {cores} core{'s' if cores != 1 else ''} (no GPU found)"
 
 
 def has_gpu() -> bool:
