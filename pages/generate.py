@@ -112,7 +112,8 @@ def show_piece(piece, program: int, best: bool) -> None:
     icon = ":material/trophy:" if best else None
     with st.expander(("Best: " if best else "") + title, expanded=best, icon=icon):
         st.plotly_chart(piano_roll_figure(roll, title=title), key=f"roll-{piece.candidate}")
-        st.markdown("**Why this score:** " + " ".join(piece.explanation or ["nothing stands out."]))
+        reasons = piece.explanation or ["nothing stands out"]
+        st.markdown("**Why this score:**\n" + "\n".join(f"- {reason}." for reason in reasons))
         midi = roll_to_midi_bytes(roll, program=program)
         name = f"piece_rank{piece.rank:02d}"
         left, right = st.columns(2)

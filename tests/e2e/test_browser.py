@@ -7,10 +7,13 @@ Walks the studio as a visitor would: Home → Dataset → Train (a tiny run fini
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
+
+PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +30,17 @@ def shots(tmp_path: Path):
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
     return take
+
+
+SCRIPT_STATE = "document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state')"
+
+
+def wait_until_idle(page, started: bool = False) -> None:
+    """Wait for the app's script run to end (after it has begun, when ``started``)."""
+    if started:
+        with contextlib.suppress(PlaywrightTimeout):  # a fast run may be over before we look
+            page.wait_for_function(f"() => {SCRIPT_STATE} === 'running'", timeout=5_000)
+    page.wait_for_function(f"() => {SCRIPT_STATE} !== 'running'", timeout=LONG)
 
 
 def open_page(page, url: str, nav_label: str) -> None:
@@ -73,6 +87,13 @@ def test_dataset_train_generate_walkthrough(server_url: str, browser, shots) -> 
         page.locator("[data-testid='stDataFrame']").first.wait_for()
         page.locator("audio").first.wait_for(state="attached")
         assert page.locator("audio").count() >= 1
+
+        page.locator("[data-testid='stSelectbox']").first.click()  # the generator picker: the shipped model
+        page.get_by_role("option", name="Shipped default", exact=False).click()
+        wait_until_idle(page)
+        page.get_by_role("button", name="Generate and rank").click()
+        wait_until_idle(page, started=True)
+        page.locator("audio").first.wait_for(state="attached")
         shots(page, "generate")
     finally:
         page.close()
