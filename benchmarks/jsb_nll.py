@@ -74,6 +74,8 @@ def jsb_config(args: argparse.Namespace) -> LMTrainConfig:
         grad_clip=args.grad_clip,
         seed=args.seed,
         max_minutes=args.minutes,
+        augment_low=args.augment[0],
+        augment_high=args.augment[1],
     )
 
 
@@ -158,6 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--grad-clip", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--augment",
+        type=int,
+        nargs=2,
+        default=(0, 0),
+        metavar=("LOW", "HIGH"),
+        help="shift each training piece by a random LOW..HIGH semitones every epoch (default off)",
+    )
     parser.add_argument("--minutes", type=float, default=15.0, help="training time limit")
     parser.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
     parser.add_argument(

@@ -67,6 +67,27 @@ def batches(
         yield pad_pieces([pieces[i] for i in order[start : start + batch_size]])
 
 
+def random_transpositions(
+    pieces: Sequence[np.ndarray], rng: np.random.Generator, low: int, high: int
+) -> list[np.ndarray]:
+    """Each piece shifted by a random ``low``..``high`` semitones; a shift that pushes a note off the
+    keyboard is dropped (that piece stays as it is)."""
+    shifted = []
+    for piece, shift in zip(pieces, rng.integers(low, high + 1, size=len(pieces)), strict=True):
+        used = np.flatnonzero(piece.any(axis=0))
+        shift = int(shift)
+        if shift == 0 or not used.size or used.min() + shift < 0 or used.max() + shift >= piece.shape[1]:
+            shifted.append(piece)
+            continue
+        moved = np.zeros_like(piece)
+        if shift > 0:
+            moved[:, shift:] = piece[:, :-shift]
+        else:
+            moved[:, :shift] = piece[:, -shift:]
+        shifted.append(moved)
+    return shifted
+
+
 def uniform_nll_per_frame(n_pitches: int = PIANO_KEYS) -> float:
     """The NLL of a model that turns every key on with probability ½."""
     return float(n_pitches * np.log(2.0))

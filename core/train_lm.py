@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.jsb import batches
+from core.jsb import batches, random_transpositions
 from core.models.lstm_lm import LMConfig, LSTMLanguageModel, frame_nll
 
 
@@ -35,6 +35,9 @@ class LMTrainConfig:
     steps_per_beat: int = 4
     lowest_pitch: int = 36
     transpose: tuple[int, ...] = ()
+    # JSB pieces: a random shift of augment_low..augment_high semitones per piece and epoch (0, 0: off)
+    augment_low: int = 0
+    augment_high: int = 0
     # schedule
     epochs: int = 200
     batch_size: int = 32
@@ -99,6 +102,8 @@ def train_epoch(state: LMState, pieces: Sequence[np.ndarray], cfg: LMTrainConfig
     model.train()
     rng = np.random.default_rng(cfg.seed * 7919 + state.epoch)
     torch.manual_seed(cfg.seed * 104_729 + state.epoch)
+    if cfg.augment_low or cfg.augment_high:
+        pieces = random_transpositions(pieces, rng, cfg.augment_low, cfg.augment_high)
     total, count = 0.0, 0
     for frames, mask in batches(pieces, cfg.batch_size, rng):
         nll = frame_nll(model(frames), frames, cfg_net)

@@ -13,7 +13,15 @@ import pytest
 import torch
 
 from core.baselines import save_folder
-from core.jsb import JSB_DIR, batches, load_jsb, pad_pieces, piece_to_frames, uniform_nll_per_frame
+from core.jsb import (
+    JSB_DIR,
+    batches,
+    load_jsb,
+    pad_pieces,
+    piece_to_frames,
+    random_transpositions,
+    uniform_nll_per_frame,
+)
 from core.models.lstm_lm import LMConfig, LSTMLanguageModel, frame_nll
 from core.train_lm import LMTrainConfig, sequence_nll
 
@@ -60,6 +68,23 @@ def test_pad_pieces_masks_the_padding() -> None:
     assert float(frames[0, 3:].sum()) == 0.0
     seen = sum(int(m.sum()) for _, m in batches(pieces, 1, np.random.default_rng(0)))
     assert seen == 8
+
+
+def test_random_transpositions_shift_whole_pieces_and_keep_them_on_the_keyboard() -> None:
+    middle = piece_to_frames([[60, 64], [62]])
+    top = piece_to_frames([[108], [100]])
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(50):
+        moved_middle, moved_top = random_transpositions([middle, top], rng, -6, 5)
+        shift = int(np.flatnonzero(moved_middle[0])[0]) - 39
+        assert -6 <= shift <= 5
+        assert np.array_equal(np.roll(middle, shift, axis=1), moved_middle)
+        seen.add(shift)
+        top_shift = int(np.flatnonzero(moved_top[0])[0]) - 87
+        assert top_shift <= 0 and np.array_equal(np.roll(top, top_shift, axis=1), moved_top)
+    assert len(seen) > 6
+    assert random_transpositions([middle], rng, 0, 0)[0] is middle
 
 
 def test_a_model_that_says_half_everywhere_scores_the_uniform_nll() -> None:
