@@ -6,12 +6,13 @@ Used by ``tests/e2e`` (through ``sys.path``) and by the browser benchmarks; it s
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
+import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,17 +38,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _healthy(url: str) -> bool:
+    """Whether the local server answers its health check (a loopback request, nothing leaves the host)."""
+    address = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=2)
+    try:
+        connection.request("GET", "/_stcore/health")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
 def wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"streamlit exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
+        if _healthy(url):
+            return
+        time.sleep(0.2)
     raise TimeoutError("the Streamlit server did not become healthy")
 
 

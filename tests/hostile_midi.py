@@ -69,8 +69,9 @@ def time_signature(delta: int, numerator: int, denominator: int) -> bytes:
     return meta(delta, 0x58, bytes([numerator, denominator.bit_length() - 1, 24, 8]))
 
 
-def mtrk(*events: bytes) -> bytes:
-    body = b"".join(events) + event(0) + END_OF_TRACK
+def mtrk(*events: bytes, end: bool = True) -> bytes:
+    """A track chunk; ``end=False`` leaves out the end-of-track event (an invalid track)."""
+    body = b"".join(events) + (event(0) + END_OF_TRACK if end else b"")
     return b"MTrk" + struct.pack(">I", len(body)) + body
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pretty_midi
 import pytest
 from conftest import make_midi
+from hostile_midi import event, mtrk, smf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,34 +22,9 @@ from core.midi_worker import check_notes, max_polyphony, notes_array
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPO_120 = b"\xff\x51\x03\x07\xa1\x20"
-END_OF_TRACK = b"\xff\x2f\x00"
 
 
 # --- raw MIDI builders -------------------------------------------------------------------------------------
-
-
-def vlq(value: int) -> bytes:
-    """Encode a variable-length quantity (any length, so tests can build invalid ones)."""
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    return bytes(reversed(out))
-
-
-def event(delta: int, *data: int) -> bytes:
-    return vlq(delta) + bytes(data)
-
-
-def mtrk(*events: bytes, end: bool = True) -> bytes:
-    body = b"".join(events) + (event(0) + END_OF_TRACK if end else b"")
-    return b"MTrk" + struct.pack(">I", len(body)) + body
-
-
-def smf(*tracks: bytes, file_format: int = 1, division: int = 96, n_tracks: int | None = None) -> bytes:
-    count = len(tracks) if n_tracks is None else n_tracks
-    return b"MThd" + struct.pack(">IHHH", 6, file_format, count, division) + b"".join(tracks)
 
 
 def one_note_track(division: int = 96, channel: int = 0, pitch: int = 60) -> bytes:
