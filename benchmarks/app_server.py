@@ -64,7 +64,7 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 60.0) -
 
 def cache_without_audio(folder: Path) -> Path:
     """A cache folder sharing every kind of cached file with the studio's cache except rendered audio."""
-    from core.cache import cache_root
+    from core.paths import cache_root
 
     folder.mkdir()
     for kind in ("rolls", "rankers", "corpora"):

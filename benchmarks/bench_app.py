@@ -104,7 +104,7 @@ def audio_render_s() -> float:
     import numpy as np
 
     from core.audio import RenderConfig, render_wav
-    from core.pianoroll import roll_from_arrays, roll_to_pretty_midi
+    from core.music.pianoroll import roll_from_arrays, roll_to_pretty_midi
 
     rng = np.random.default_rng(0)
     active = np.zeros((4 * 50, 48), dtype=bool)  # 50 beats at 100 bpm = 30 s

@@ -15,8 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.dataset import default_corpus_dir, load_folder, windows
-from core.pianoroll import roll_to_pretty_midi, score_to_roll, window
+from core.data import load_folder, windows
+from core.music.pianoroll import roll_to_pretty_midi, score_to_roll, window
+from core.paths import DEFAULT_CORPUS
 
 TARGETS = {"cold load": 3.0, "warm load": 0.2, "peak RSS": 300.0}
 RENDER_SECONDS = 30.0
@@ -51,7 +52,7 @@ def bench_loads(folder: Path) -> object:
 
 def bench_rolls(folder: Path) -> None:
     """Parsing alone, then score → roll for every file, to separate the two costs."""
-    from core.midi_io import MidiParser
+    from core.midi.parser import MidiParser
 
     files = [(path.name, path.read_bytes()) for path in sorted(folder.glob("*.mid"))]
     with MidiParser() as parser:
@@ -99,7 +100,7 @@ def peak_rss_mb() -> tuple[float, float]:
 
 
 def main() -> None:
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else default_corpus_dir()
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_CORPUS
     corpus = bench_loads(folder)
     report("peak RSS after the loads", peak_rss_mb()[0], "MB", TARGETS["peak RSS"])
     bench_rolls(folder)

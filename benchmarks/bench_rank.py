@@ -16,8 +16,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.evaluate import EvalConfig, baseline_generator, corpus_real_data, evaluate
-from core.features import features_batch
-from core.pianoroll import roll_from_arrays
+from core.music.features import features_batch
+from core.music.pianoroll import roll_from_arrays
 from core.pipeline import rank_rolls
 from core.ranker import fit_on_rolls
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from core.jsb import load_jsb, uniform_nll_per_frame
+from core.data.jsb import load_jsb, uniform_nll_per_frame
 from core.models.lstm_lm import LMConfig, LSTMLanguageModel
 from core.train_lm import LMTrainConfig, fit_lm, sequence_nll
 

@@ -22,7 +22,7 @@ from torch import nn
 from core.compare import MODEL_LABELS
 from core.models.cnn_gan import BarGenerator, CNNGANConfig, sample_bars
 from core.models.lstm_lm import LMConfig, LSTMLanguageModel, sample_frames
-from core.pianoroll import PianoRoll, RollSpec, roll_from_arrays
+from core.music.pianoroll import PianoRoll, RollSpec, roll_from_arrays
 from core.runs import load_checkpoint, save_checkpoint_atomic, write_json_atomic
 from core.train_cnn_gan import CNNGANTrainConfig
 from core.train_lm import LMTrainConfig

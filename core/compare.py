@@ -79,7 +79,7 @@ def shared_ranker(checkpoints: dict[str, Path]):
 
 
 def _as_sampler(generator):
-    from core.pianoroll import roll_from_arrays
+    from core.music.pianoroll import roll_from_arrays
 
     def sample(n: int, bars: int, seed: int) -> list:
         active, onset = generator(n, seed)

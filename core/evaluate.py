@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import metrics
+from core.music import metrics
 from core.ranker import Ranker, noise_rolls, sanity_flags, shuffled_steps
 
 GeneratorFn = Callable[[int, int], tuple[np.ndarray, np.ndarray]]
@@ -259,9 +259,10 @@ def _json_ready(value: object) -> object:
 
 def corpus_real_data(bars: int = 4) -> RealData:
     """Training and held-out windows plus held-out pieces of the bundled corpus (4/4 pieces only)."""
-    from core.dataset import default_corpus_dir, load_folder, windows
+    from core.data import load_folder, windows
+    from core.paths import DEFAULT_CORPUS
 
-    corpus = load_folder(default_corpus_dir())
+    corpus = load_folder(DEFAULT_CORPUS)
     train, test = corpus.split("train"), corpus.split("test")
     pieces = [(p.roll.active, p.roll.onset) for p in test.pieces if p.roll.beats_per_bar == 4]
     return RealData(
@@ -328,7 +329,7 @@ def _ranker_for(args: argparse.Namespace, real: RealData, generator: GeneratorFn
 
 
 def _as_rolls(arrays: tuple[np.ndarray, np.ndarray]) -> list:
-    from core.pianoroll import roll_from_arrays
+    from core.music.pianoroll import roll_from_arrays
 
     return [roll_from_arrays(a, o) for a, o in zip(*arrays, strict=True)]
 

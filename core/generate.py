@@ -16,7 +16,7 @@ import torch
 from core.baselines import Baseline, load_baseline, model_kind, sample_baseline_arrays
 from core.models import LSTMGenerator
 from core.models.generator import sample_latents
-from core.pianoroll import PianoRoll, RollSpec, roll_from_arrays, roll_to_midi_bytes
+from core.music.pianoroll import PianoRoll, RollSpec, roll_from_arrays, roll_to_midi_bytes
 from core.runs import CheckpointError, load_checkpoint, save_checkpoint_atomic, write_json_atomic
 from core.train import TrainConfig, config_from_dict
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.cache import cache_subdir
-from core.pianoroll import PianoRoll
+from core.music.pianoroll import PianoRoll
+from core.paths import cache_subdir
 from core.ranker import Ranker, RankerConfig, Reason, fit_on_rolls, sanity_flags
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -144,9 +144,10 @@ def _checkpoint_digest(checkpoint: str | Path) -> str:
 
 def real_training_windows(bars: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """The bundled corpus's training-split windows (``bars`` bars of 4/4, hop one bar)."""
-    from core.dataset import default_corpus_dir, load_folder, windows
+    from core.data import load_folder, windows
+    from core.paths import DEFAULT_CORPUS
 
-    corpus = load_folder(default_corpus_dir())
+    corpus = load_folder(DEFAULT_CORPUS)
     return windows(corpus.split("train"), bars=bars, hop_bars=1, beats_per_bar=4)
 
 
@@ -185,7 +186,7 @@ def generate_and_rank(
 
 def write_ranked(pieces: Sequence[RankedPiece], out_dir: str | Path, program: int = 0) -> list[Path]:
     """Write ``rank01_candNN.mid`` per piece and ``scores.csv``; return the MIDI paths."""
-    from core.pianoroll import roll_to_midi_bytes
+    from core.music.pianoroll import roll_to_midi_bytes
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.dataset import PITCH_NAMES, CorpusStats
-from core.pianoroll import PianoRoll
+from core.data import CorpusStats
+from core.music.pianoroll import PianoRoll
+from core.music.theory import PITCH_NAMES, note_name
 
 REAL_COLOR = "#1f77b4"
 GENERATED_COLOR = "#ff7f0e"
@@ -25,11 +26,6 @@ ROLL_STATES = ("silent", "held", "note starts")
 PHASE_LABELS = {"mle": "pretraining (MLE)", "gan": "adversarial"}
 FONT_SIZE = 15
 """Large enough to read on a projector."""
-
-
-def note_name(pitch: int) -> str:
-    """Scientific pitch name of a MIDI pitch: 60 → ``C4``."""
-    return f"{PITCH_NAMES[int(pitch) % 12]}{int(pitch) // 12 - 1}"
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra: object) -> go.Figure:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.features import FEATURE_LABELS, FEATURE_NAMES, features_batch
+from core.music.features import FEATURE_LABELS, FEATURE_NAMES, features_batch
 
 FORMAT_VERSION = 1
 DEFAULT_LAYOUT = {"lowest_pitch": 36, "steps_per_beat": 4, "beats_per_bar": 4}

@@ -31,7 +31,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from core.cli import add_dataclass_flags
+from core.cli.flags import add_dataclass_flags
 from core.models import (
     OBJECTIVES,
     LSTMDiscriminator,
@@ -43,7 +43,7 @@ from core.models import (
 )
 from core.models.generator import sample_latents
 from core.models.objectives import gradient_penalty, interpolate
-from core.models.quality import compare_stats, nearest_distance, quality_score, roll_stats
+from core.music.quality import compare_stats, nearest_distance, quality_score, roll_stats
 from core.runs import CheckpointError, RunFiles, RunStatus, load_checkpoint, save_checkpoint_atomic
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -202,11 +202,12 @@ def load_windows(cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
                 frames_from(data["valid_active"], data["valid_onset"]) if "valid_active" in data else train
             )
         return train, valid
-    from core.dataset import default_corpus_dir, load_folder, windows
-    from core.pianoroll import RollSpec
+    from core.data import load_folder, windows
+    from core.music.pianoroll import RollSpec
+    from core.paths import DEFAULT_CORPUS
 
     spec = RollSpec(cfg.steps_per_beat, cfg.lowest_pitch, cfg.model.n_pitches)
-    corpus = load_folder(Path(cfg.data_dir) if cfg.data_dir else default_corpus_dir(), spec=spec)
+    corpus = load_folder(Path(cfg.data_dir) if cfg.data_dir else DEFAULT_CORPUS, spec=spec)
     options = {"bars": cfg.bars, "hop_bars": cfg.hop_bars, "beats_per_bar": cfg.beats_per_bar}
     train = frames_from(*windows(corpus.split("train"), transpose=cfg.transpose, **options))
     if len(train) == 0:
@@ -440,7 +441,7 @@ def evaluate(trainer: Trainer, reference: dict, train_active: np.ndarray | None 
 def evaluation_metrics(active: np.ndarray, onset: np.ndarray, lowest_pitch: int) -> dict[str, float]:
     """Means of a few metrics of :mod:`core.metrics` (empty when that module is unavailable)."""
     try:
-        from core import metrics
+        from core.music import metrics
     except ImportError:
         return {}
     return {
@@ -458,7 +459,7 @@ def save_samples(trainer: Trainer, files: RunFiles) -> None:
     active, onset = split_frames(frames, cfg.model.n_pitches)
     np.savez_compressed(files.samples / f"step_{trainer.step:07d}.npz", active=active, onset=onset)
     try:
-        from core.pianoroll import RollSpec, roll_from_arrays, roll_to_midi_bytes
+        from core.music.pianoroll import RollSpec, roll_from_arrays, roll_to_midi_bytes
     except ImportError:
         return
     spec = RollSpec(cfg.steps_per_beat, cfg.lowest_pitch, cfg.model.n_pitches)

@@ -36,9 +36,9 @@ from core.baselines import (
     sample_baseline_arrays,
     save_folder,
 )
-from core.cli import add_dataclass_flags
-from core.models.quality import compare_stats, quality_score, roll_stats
-from core.pianoroll import RollSpec, roll_from_arrays, roll_to_midi_bytes
+from core.cli.flags import add_dataclass_flags
+from core.music.pianoroll import RollSpec, roll_from_arrays, roll_to_midi_bytes
+from core.music.quality import compare_stats, quality_score, roll_stats
 from core.runs import RunFiles, RunStatus, load_checkpoint, save_checkpoint_atomic
 from core.train_cnn_gan import CNNGANState, CNNGANTrainConfig, bar_pairs, build_cnn_gan, gan_iteration
 from core.train_lm import LMState, LMTrainConfig, build_lm, fit_lm
@@ -48,10 +48,11 @@ from core.train_lm import LMState, LMTrainConfig, build_lm, fit_lm
 
 def corpus_windows(cfg: BaselineConfig, bars: int, split: str) -> tuple[np.ndarray, np.ndarray]:
     """Windows of ``bars`` bars (hop one bar) from one split of the corpus (all pieces when it is empty)."""
-    from core.dataset import default_corpus_dir, load_folder, windows
+    from core.data import load_folder, windows
+    from core.paths import DEFAULT_CORPUS
 
     spec = RollSpec(cfg.steps_per_beat, cfg.lowest_pitch, cfg.net.n_pitches)
-    corpus = load_folder(Path(cfg.data_dir) if cfg.data_dir else default_corpus_dir(), spec=spec)
+    corpus = load_folder(Path(cfg.data_dir) if cfg.data_dir else DEFAULT_CORPUS, spec=spec)
     part = corpus.split(split) if corpus.split(split).pieces else corpus
     shifts = cfg.transpose if split == "train" else ()
     return windows(part, bars=bars, hop_bars=1, beats_per_bar=cfg.beats_per_bar, transpose=shifts)
@@ -60,7 +61,7 @@ def corpus_windows(cfg: BaselineConfig, bars: int, split: str) -> tuple[np.ndarr
 def lm_sequences(cfg: LMTrainConfig) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Training and validation sequences ``[T, F]`` (JSB pieces or corpus windows)."""
     if cfg.data.startswith("jsb-"):
-        from core.jsb import load_jsb
+        from core.data.jsb import load_jsb
 
         data = load_jsb(cfg.data.removeprefix("jsb-"), lowest=cfg.lowest_pitch, n_pitches=cfg.net.n_pitches)
         return data["train"], data["valid"]

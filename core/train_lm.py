@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.jsb import batches, random_transpositions
+from core.data.jsb import batches, random_transpositions
 from core.models.lstm_lm import LMConfig, LSTMLanguageModel, frame_nll
 
 

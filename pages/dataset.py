@@ -7,10 +7,11 @@ import streamlit as st
 
 from core import jobs, plots
 from core.audio import AudioRenderError, render_wav
-from core.dataset import Corpus, CorpusStats, corpus_stats, default_corpus_dir, load_folder
-from core.pianoroll import roll_to_midi_bytes
-from core.score import MidiRejected
-from core.uploads import accepted_files, display_name, load_upload_batch, safe_file_name, store_corpus
+from core.data import Corpus, CorpusStats, corpus_stats, load_folder
+from core.data.uploads import accepted_files, display_name, load_upload_batch, safe_file_name, store_corpus
+from core.midi.score import MidiRejected
+from core.music.pianoroll import roll_to_midi_bytes
+from core.paths import DEFAULT_CORPUS
 
 BUNDLED, UPLOAD = "Bundled Bach chorales", "Upload MIDI files"
 MAX_UPLOAD_MB = 20
@@ -30,7 +31,7 @@ STAT_CHARTS = (
 @st.cache_resource(show_spinner=False)
 def bundled_corpus() -> tuple[Corpus, CorpusStats]:
     """The bundled chorales and their statistics, loaded once per server."""
-    corpus = load_folder(default_corpus_dir())
+    corpus = load_folder(DEFAULT_CORPUS)
     return corpus, corpus_stats(corpus)
 
 
@@ -128,7 +129,7 @@ def show_audio(midi: bytes) -> None:
 
 def describe_folder(folder: Path) -> str:
     """A corpus folder as the page shows it (never a machine path)."""
-    if folder.resolve() == default_corpus_dir().resolve():
+    if folder.resolve() == DEFAULT_CORPUS.resolve():
         return "the bundled Bach chorales"
     return f"an uploaded corpus ({folder.name[:8]})"
 
@@ -139,7 +140,7 @@ def use_for_training(source: str, files: list[tuple[str, bytes]], corpus: Corpus
     if not st.button("Use this corpus for training", key="use_corpus", type="primary"):
         return
     try:
-        folder = default_corpus_dir() if source == BUNDLED else store_corpus(accepted_files(files, corpus))
+        folder = DEFAULT_CORPUS if source == BUNDLED else store_corpus(accepted_files(files, corpus))
         jobs.set_active_corpus(folder)
     except (jobs.JobError, ValueError, OSError) as error:
         st.error(f"The corpus could not be chosen: {error}")

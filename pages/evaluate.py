@@ -6,7 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import jobs, metrics, plots
+from core import jobs, plots
+from core.music import metrics
 from core.device import use_serving_threads
 from core.evaluate import (
     ROW_ORDER,

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import jobs
 from core.compare import MODEL_LABELS
-from core.pianoroll import PianoRoll, roll_to_midi_bytes
+from core.music.pianoroll import PianoRoll, roll_to_midi_bytes
 
 BASELINE_CHECKPOINTS = {
     model: jobs.REPO_ROOT / "checkpoints" / model

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import jobs
 from core.compare import MODEL_LABELS
-from core.pianoroll import RollSpec, roll_from_arrays, roll_to_pretty_midi
+from core.music.pianoroll import RollSpec, roll_from_arrays, roll_to_pretty_midi
 from core.presets import PRESETS, preset_config, preset_named
 from core.runs import read_metrics
 

@@ -10,7 +10,7 @@ from conftest import make_midi
 from streamlit.testing.v1 import AppTest
 
 from core import jobs
-from core.dataset import default_corpus_dir
+from core.paths import DEFAULT_CORPUS
 
 PAGE = "../pages/dataset.py"
 TIMEOUT = 60
@@ -55,7 +55,7 @@ def test_bundled_corpus_becomes_the_training_corpus() -> None:
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     at.button(key="use_corpus").click().run()
     assert not at.exception
-    assert jobs.active_corpus().resolve() == default_corpus_dir().resolve()
+    assert jobs.active_corpus().resolve() == DEFAULT_CORPUS.resolve()
     assert "bundled Bach chorales" in at.success[0].value
 
 

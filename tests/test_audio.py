@@ -13,10 +13,15 @@ import pretty_midi
 import pytest
 from conftest import make_midi
 
-from core import audio
-from core.audio import AudioRenderError, RenderConfig, prepare_midi, render_wav, wav_rms_dbfs
+from core.audio import AudioRenderError, RenderConfig, engines, render, render_wav, wav_rms_dbfs
+from core.audio.config import MIN_OUTPUT_LIMIT_BYTES
+from core.audio.prepare import prepare_midi
+from core.audio.wav import encode_wav
+from core.cli import audio as audio_cli
 
-needs_fluidsynth = pytest.mark.skipif(not audio.fluidsynth_available(), reason="fluidsynth is not installed")
+needs_fluidsynth = pytest.mark.skipif(
+    not engines.fluidsynth_available(), reason="fluidsynth is not installed"
+)
 PEAK_LIMIT = 10 ** (-1 / 20)
 
 
@@ -79,7 +84,7 @@ def test_sine_fallback_when_fluidsynth_is_missing_says_so() -> None:
     assert result.engine == "sine"
     assert "FluidSynth is not installed" in result.note
     assert samples.shape[1] == 1 and rate == 22050
-    assert 2.0 <= result.seconds <= 2.0 + audio.SINE_RELEASE_S + 0.01
+    assert 2.0 <= result.seconds <= 2.0 + engines.SINE_RELEASE_S + 0.01
     assert_loud_and_unclipped(result.wav)
 
 
@@ -97,8 +102,8 @@ def test_a_missing_soundfont_is_an_error_not_a_fallback(tmp_path: Path) -> None:
 
 
 def test_the_bundled_soundfont_is_found() -> None:
-    assert audio.soundfont_path().name == "TimGM6mb.sf2"
-    assert audio.soundfont_path().stat().st_size > 1_000_000
+    assert engines.soundfont_path().name == "TimGM6mb.sf2"
+    assert engines.soundfont_path().stat().st_size > 1_000_000
 
 
 def test_a_fluidsynth_that_hangs_is_killed_with_its_children(tmp_path: Path) -> None:
@@ -119,7 +124,7 @@ def test_a_failing_fluidsynth_raises_with_its_message(tmp_path: Path) -> None:
 
 
 def test_a_fluidsynth_that_writes_too_much_is_stopped(tmp_path: Path) -> None:
-    limit = audio.MIN_OUTPUT_LIMIT_BYTES
+    limit = MIN_OUTPUT_LIMIT_BYTES
     big = tmp_path / "big.wav"
     binary = fake_fluidsynth(tmp_path, f"exec head -c {limit + 4096} /dev/zero > {big}")
     config = RenderConfig(fluidsynth_binary=binary, max_output_bytes=limit, use_cache=False)
@@ -139,8 +144,8 @@ def test_a_cache_hit_returns_the_same_bytes_without_rendering(
     cache_in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    original = audio._render_sine
-    monkeypatch.setattr(audio, "_render_sine", lambda *args: calls.append(1) or original(*args))
+    original = render.render_sine
+    monkeypatch.setattr(render, "render_sine", lambda *args: calls.append(1) or original(*args))
     config = RenderConfig(engine="sine")
     first = render_wav(make_midi(), config)
     second = render_wav(make_midi(), config)
@@ -217,7 +222,7 @@ def test_prepare_midi_bounds_notes_to_max_seconds() -> None:
 def test_wav_rms_dbfs_of_a_half_scale_sine() -> None:
     t = np.arange(22050) / 22050
     tone = (0.5 * np.sin(2 * np.pi * 440 * t))[:, None]
-    assert wav_rms_dbfs(audio._encode_wav(tone, 22050)) == pytest.approx(-9.03, abs=0.05)
+    assert wav_rms_dbfs(encode_wav(tone, 22050)) == pytest.approx(-9.03, abs=0.05)
 
 
 def test_config_refuses_an_output_limit_below_fluidsynths_shared_memory() -> None:
@@ -228,7 +233,7 @@ def test_config_refuses_an_output_limit_below_fluidsynths_shared_memory() -> Non
 def test_cli_renders_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     midi_path, wav_path = tmp_path / "in.mid", tmp_path / "out.wav"
     midi_path.write_bytes(make_midi())
-    assert audio.main(["render", str(midi_path), str(wav_path), "--engine", "sine"]) == 0
+    assert audio_cli.main(["render", str(midi_path), str(wav_path), "--engine", "sine"]) == 0
     out = capsys.readouterr().out
     assert "engine: sine" in out and "render time:" in out and "audio: 2.10 s at 22050 Hz" in out
     assert read_wav(wav_path.read_bytes())[1] == 22050
@@ -237,8 +242,8 @@ def test_cli_renders_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_cli_reports_bad_input_with_exit_code_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     midi_path, wav_path = tmp_path / "bad.mid", tmp_path / "out.wav"
     midi_path.write_bytes(b"MThd but not really a MIDI file")
-    assert audio.main(["render", str(midi_path), str(wav_path)]) == 1
+    assert audio_cli.main(["render", str(midi_path), str(wav_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err
     assert not wav_path.exists()
-    assert audio.main(["render", str(tmp_path / "missing.mid"), str(wav_path)]) == 1
+    assert audio_cli.main(["render", str(tmp_path / "missing.mid"), str(wav_path)]) == 1

@@ -11,22 +11,13 @@ import numpy as np
 import pytest
 from conftest import make_midi
 
-import core.midi_io
-from core import dataset
-from core.dataset import (
-    Corpus,
-    Piece,
-    ZipLimits,
-    corpus_stats,
-    default_corpus_dir,
-    estimate_key,
-    load_folder,
-    load_uploads,
-    load_zip,
-    windows,
-)
-from core.pianoroll import RollSpec, roll_from_arrays
-from core.score import MidiLimits
+from core.cli import dataset as dataset_cli
+from core.data import Corpus, Piece, ZipLimits, corpus_stats, load_folder, load_uploads, load_zip, windows
+from core.data import corpus as dataset
+from core.midi.score import MidiLimits
+from core.music.pianoroll import RollSpec, roll_from_arrays
+from core.music.theory import estimate_key
+from core.paths import DEFAULT_CORPUS
 
 MANIFEST = "id,title,key,mode,time_signature,parts,split\nfirst,First Tune,C,major,4/4,1,train\n"
 MANIFEST += "second,Second Tune,G,major,4/4,1,valid\n"
@@ -82,7 +73,7 @@ def test_second_load_comes_from_the_cache_without_a_worker(
     first = load_folder(corpus_folder)
     corpus_folder.joinpath("broken.mid").unlink()
     assert len(list(cache_folder.glob("*.npz"))) == 3
-    monkeypatch.setattr(core.midi_io, "MidiParser", NoParser)
+    monkeypatch.setattr(dataset, "MidiParser", NoParser)
     second = load_folder(corpus_folder)
     for old, new in zip(first.pieces, second.pieces, strict=True):
         assert (old.name, old.split, old.meta) == (new.name, new.split, new.meta)
@@ -206,15 +197,15 @@ def test_corpus_stats_describe_pitches_polyphony_and_keys(corpus_folder: Path) -
 
 
 def test_cli_prints_a_summary_and_json(corpus_folder: Path, capsys: pytest.CaptureFixture) -> None:
-    assert dataset.main(["stats", str(corpus_folder)]) == 0
+    assert dataset_cli.main(["stats", str(corpus_folder)]) == 0
     text = capsys.readouterr().out
     assert "files: 4 (3 accepted, 1 rejected)" in text and "rejected broken.mid" in text
-    assert dataset.main(["stats", str(corpus_folder), "--json"]) == 0
+    assert dataset_cli.main(["stats", str(corpus_folder), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_pieces"] == 3
-    assert dataset.main(["stats", str(corpus_folder / "missing")]) == 2
+    assert dataset_cli.main(["stats", str(corpus_folder / "missing")]) == 2
 
 
 def test_default_corpus_dir_is_the_bundled_chorales() -> None:
-    folder = default_corpus_dir()
+    folder = DEFAULT_CORPUS
     assert folder.parts[-2:] == ("data", "chorales")
     assert (folder.parent.parent / "core" / "dataset.py").is_file()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.features import FEATURE_MEANINGS, FEATURE_NAMES, features_batch, note_spans, piece_features
+from core.music.features import FEATURE_MEANINGS, FEATURE_NAMES, features_batch, note_spans, piece_features
 
 LOW = 36
 STEPS = 64

@@ -18,8 +18,8 @@ from hostile_midi import CASES, event, meta, mtrk, smf, time_signature
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.midi_io import MidiLimits, MidiParser, MidiRejected, Score
-from core.midi_precheck import check_structure
+from core.midi.parser import MidiLimits, MidiParser, MidiRejected, Score
+from core.midi.precheck import check_structure
 
 LIMITS = MidiLimits()
 PRECHECK_MUTANTS = 20_000

@@ -85,7 +85,7 @@ def test_sixteen_pieces_sample_quickly() -> None:
 
 def load_generator_from_model(model: LSTMGenerator, cfg: TrainConfig):
     from core.generate import Generator
-    from core.pianoroll import RollSpec
+    from core.music.pianoroll import RollSpec
 
     return Generator(model.eval(), cfg, RollSpec(cfg.steps_per_beat, cfg.lowest_pitch, cfg.model.n_pitches))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core import generate
-from core.midi_io import load_midi
+from core.midi.parser import load_midi
 
 
 def test_candidates_are_ranked_and_the_best_written_with_scores(

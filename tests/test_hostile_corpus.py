@@ -10,8 +10,8 @@ import pytest
 from hostile_midi import CASES, Case
 
 from core.audio import RenderConfig, render_wav
-from core.dataset import load_uploads
-from core.midi_io import MidiLimits, MidiParser, MidiRejected, Score
+from core.data import load_uploads
+from core.midi.parser import MidiLimits, MidiParser, MidiRejected, Score
 
 LIMITS = MidiLimits()
 KNOWN_MISREADS: dict[str, str] = {}

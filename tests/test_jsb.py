@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from core.baselines import save_folder
-from core.jsb import (
+from core.data.jsb import (
     JSB_DIR,
     batches,
     load_jsb,

@@ -9,8 +9,8 @@ import pytest
 from conftest import make_midi
 from test_features import LOW, P, chorale_like_windows, roll
 
-from core import metrics
-from core.features import note_spans
+from core.music import metrics
+from core.music.features import note_spans
 
 
 def batch(notes: list[tuple[int, int, int]], steps: int = 64) -> tuple[np.ndarray, np.ndarray]:
@@ -169,8 +169,8 @@ def test_matches_muspy_on_generated_rolls(seed: int) -> None:
 
 def test_matches_muspy_on_a_midi_file(tmp_path) -> None:
     muspy = pytest.importorskip("muspy")
-    from core.midi_io import load_midi
-    from core.pianoroll import score_to_roll
+    from core.midi.parser import load_midi
+    from core.music.pianoroll import score_to_roll
 
     beat = 0.5  # 120 bpm
     # no note ends on a beat line (MusPy then also marks the next beat as sounding)

@@ -16,9 +16,9 @@ from hostile_midi import event, mtrk, smf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.midi_io import MidiLimits, MidiParser, MidiRejected, Score, load_midi
-from core.midi_precheck import check_structure
-from core.midi_worker import check_notes, max_polyphony, notes_array
+from core.midi.parser import MidiLimits, MidiParser, MidiRejected, Score, load_midi
+from core.midi.precheck import check_structure
+from core.midi.worker import check_notes, max_polyphony, notes_array
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPO_120 = b"\xff\x51\x03\x07\xa1\x20"

@@ -18,7 +18,7 @@ from core.models import (
 )
 from core.models.generator import _relaxed_top_k, _set_nll, sample_latents
 from core.models.objectives import gradient_penalty, interpolate
-from core.models.quality import compare_stats, nearest_distance, quality_score, roll_stats
+from core.music.quality import compare_stats, nearest_distance, quality_score, roll_stats
 
 TINY = ModelConfig(n_pitches=12, latent_dim=4, noise_dim=2, g_hidden=16, g_layers=2, d_hidden=8, d_layers=1)
 

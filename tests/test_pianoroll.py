@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core.midi_io import MidiParser
-from core.pianoroll import (
+from core.midi.parser import MidiParser
+from core.midi.score import NOTE_DTYPE, Score
+from core.music.pianoroll import (
     DEFAULT_VELOCITY,
     PianoRoll,
     RollSpec,
@@ -28,7 +29,6 @@ from core.pianoroll import (
     transpose,
     window,
 )
-from core.score import NOTE_DTYPE, Score
 
 SPEC = RollSpec()
 

@@ -15,7 +15,7 @@ from test_features import STEPS, P, chorale_like_windows
 
 from core import pipeline
 from core import ranker as rk
-from core.pianoroll import PianoRoll, roll_from_arrays
+from core.music.pianoroll import PianoRoll, roll_from_arrays
 
 SMALL = rk.RankerConfig(c_grid=(1.0,), gamma_scales=(1.0,), cv_folds=3)
 

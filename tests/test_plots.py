@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from core import plots
-from core.dataset import Corpus, Piece, corpus_stats
-from core.pianoroll import RollSpec, roll_from_arrays
+from core.data import Corpus, Piece, corpus_stats
+from core.music.pianoroll import RollSpec, roll_from_arrays
 
 
 def tiny_roll(steps: int = 32, beats_per_bar: int = 4):
@@ -140,7 +140,7 @@ def test_distribution_comparison_of_nothing_still_builds() -> None:
 
 
 def test_markup_in_an_uploaded_name_is_shown_as_text_not_rendered() -> None:
-    from core.pianoroll import roll_from_arrays
+    from core.music.pianoroll import roll_from_arrays
 
     active = np.zeros((16, 48), dtype=bool)
     active[:4, 24] = True

@@ -10,7 +10,7 @@ import pytest
 from test_features import STEPS, P, chorale_like_windows
 
 from core import ranker as rk
-from core.features import FEATURE_NAMES, features_batch
+from core.music.features import FEATURE_NAMES, features_batch
 
 SMALL = rk.RankerConfig(c_grid=(1.0, 10.0), gamma_scales=(1.0,), cv_folds=3)
 

@@ -8,8 +8,7 @@ import zipfile
 import pytest
 from conftest import make_midi
 
-from core import uploads
-from core.dataset import load_folder
+from core.data import load_folder, uploads
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-JSB_DIR = Path(__file__).resolve().parent.parent / "data" / "jsb"
+from core.paths import JSB_DIR
+
 JSB_FILES = {"quarter": "jsb-chorales-quarter.json", "16th": "jsb-chorales-16th.json"}
 SPLITS = ("train", "valid", "test")
 PIANO_LOWEST = 21

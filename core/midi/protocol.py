@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from core.score import NOTE_DTYPE, Score
+from core.midi.score import NOTE_DTYPE, Score
 
 FRAME_HEADER = struct.Struct(">I")
 SCORE_ARRAYS = ("notes", "beat_times", "downbeat_times")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.score import Score
+from core.midi.score import Score
 
 if TYPE_CHECKING:
     import pretty_midi

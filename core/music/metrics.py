@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from core.features import MAJOR_SCALE, note_spans, outer_voices
+from core.music.features import MAJOR_SCALE, note_spans, outer_voices
 
 NOTE_LENGTH_BINS = (1, 2, 3, 4, 6, 8, 12, 16)
 

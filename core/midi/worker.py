@@ -24,9 +24,9 @@ import numpy as np
 import pretty_midi
 from mido.midifiles.meta import build_meta_message, meta_charset
 
-from core.midi_precheck import iter_track_events
-from core.midi_protocol import encode_json, read_frame, score_to_frames, write_frames
-from core.score import NOTE_DTYPE, MidiLimits, MidiRejected, Score
+from core.midi.precheck import iter_track_events
+from core.midi.protocol import encode_json, read_frame, score_to_frames, write_frames
+from core.midi.score import NOTE_DTYPE, MidiLimits, MidiRejected, Score
 
 MAX_REASON_CHARS = 160
 _CHANNEL_MESSAGES = {

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from core.score import MidiLimits, MidiRejected
+from core.midi.score import MidiLimits, MidiRejected
 
 MAX_VLQ_BYTES = 4
 """The longest variable-length quantity the MIDI standard allows."""

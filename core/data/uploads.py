@@ -1,6 +1,6 @@
 """Uploaded MIDI files: load a batch (MIDI files and zip archives together) and keep the accepted ones.
 
-``load_upload_batch`` gives one :class:`~core.dataset.Corpus` for everything a user uploaded at once.
+``load_upload_batch`` gives one :class:`~core.data.corpus.Corpus` for everything a user uploaded at once.
 ``store_corpus`` writes accepted files into a content-addressed folder ``.cache/corpora/<hash>/``
 (``$GMS_CACHE_DIR/corpora/<hash>/`` when that is set) with safe file names, so a training run can read it
 as its ``data_dir``.
@@ -12,16 +12,16 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from core.cache import cache_subdir
-from core.dataset import DEFAULT_LIMITS, MIDI_SUFFIXES, Corpus, FileReport, load_uploads, load_zip
-from core.score import MidiLimits
+from core.data.archives import load_zip
+from core.data.corpus import DEFAULT_LIMITS, MIDI_SUFFIXES, Corpus, FileReport, load_uploads
+from core.files import atomic_folder
+from core.midi.score import MidiLimits
+from core.paths import cache_subdir
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 ZIP_SUFFIX = ".zip"
 MAX_NAME_CHARS = 80
 """Longest stored file name, suffix included."""
@@ -151,14 +151,7 @@ def store_corpus(files: list[tuple[str, bytes]]) -> Path:
     folder = corpora_root() / corpus_digest(stored)
     if folder.is_dir():
         return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.parent / f".{folder.name}.{os.getpid()}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    for name, data in stored:
-        (staging / name).write_bytes(data)
-    try:
-        staging.rename(folder)
-    except OSError:  # another process stored the same corpus first
-        shutil.rmtree(staging, ignore_errors=True)
+    with atomic_folder(folder) as staging:
+        for name, data in stored:
+            (staging / name).write_bytes(data)
     return folder
