@@ -7,7 +7,6 @@ from pathlib import Path
 import streamlit as st
 
 from core import jobs, plots
-from core.music import metrics
 from core.device import use_serving_threads
 from core.evaluate import (
     ROW_ORDER,
@@ -17,6 +16,7 @@ from core.evaluate import (
     corpus_real_data,
     evaluate_checkpoint,
 )
+from core.music import metrics
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SIZES = (64, 128, 256, 512)
