@@ -1,33 +1,15 @@
-"""Shared test fixtures: small MIDI files built inside the tests."""
+"""Shared test fixtures. Builders of MIDI files and rolls live in ``tests/support``; test modules import
+those, never each other."""
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import asdict
 from pathlib import Path
 
-import pretty_midi
 import pytest
 
-
-def make_midi(
-    notes: list[tuple[int, float, float]] | None = None,
-    *,
-    tempo: float = 120.0,
-    program: int = 0,
-    is_drum: bool = False,
-    resolution: int = 480,
-) -> bytes:
-    """Return the bytes of a one-instrument MIDI file with (pitch, start_s, end_s) notes."""
-    pm = pretty_midi.PrettyMIDI(initial_tempo=tempo, resolution=resolution)
-    inst = pretty_midi.Instrument(program=program, is_drum=is_drum)
-    for pitch, start, end in notes or [(60, 0.0, 0.5), (64, 0.5, 1.0), (67, 1.0, 2.0)]:
-        inst.notes.append(pretty_midi.Note(velocity=90, pitch=pitch, start=start, end=end))
-    pm.instruments.append(inst)
-    buf = io.BytesIO()
-    pm.write(buf)
-    return buf.getvalue()
+from tests.support.midi_files import make_midi
 
 
 @pytest.fixture
@@ -57,3 +39,14 @@ def small_checkpoint_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ranker = fit_on_rolls((real.train[0][:200], real.train[1][:200]), generated, config=quick_svm)
     ranker.save(folder / "ranker.npz")
     return folder
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread: on a shared machine, more threads make these small networks several times slower."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -1,0 +1,110 @@
+"""The evaluation harness on synthetic real data and a tiny fake generator; the CLI end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from core import evaluate as ev
+from core import ranker as rk
+from tests.support.rolls import STEPS, P, chorale_like_windows
+
+CONFIG = ev.EvalConfig(n=64, candidates=16, keep=4, seed=0)
+SMALL = rk.RankerConfig(c_grid=(1.0,), gamma_scales=(1.0,), cv_folds=3)
+
+
+def synthetic_real() -> ev.RealData:
+    train = chorale_like_windows(160, seed=40)
+    test = chorale_like_windows(120, seed=41)
+    long_a, long_o = chorale_like_windows(6, seed=42)
+    pieces = [(np.concatenate(long_a[:3]), np.concatenate(long_o[:3])), (long_a[3], long_o[3])]
+    return ev.RealData(train=train, test=test, pieces=pieces)
+
+
+def fake_generator(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Chorale-like windows with a random share (0–3%) of cells flipped: some good, some bad."""
+    rng = np.random.default_rng(seed)
+    active, onset = chorale_like_windows(n, seed=seed + 500)
+    flip = rng.random(active.shape) < rng.uniform(0.0, 0.03, size=(n, 1, 1))
+    active = active ^ flip
+    return active, (onset & active) | rk.onsets_from_active(active)
+
+
+@pytest.fixture(scope="module")
+def real() -> ev.RealData:
+    return synthetic_real()
+
+
+@pytest.fixture(scope="module")
+def result(real) -> dict:
+    ranker = rk.fit_on_rolls(real.train, fake_generator(150, seed=9), n_degenerate=80, config=SMALL)
+    return ev.evaluate(fake_generator, real, ranker, CONFIG)
+
+
+def test_rows_and_top_level_numbers(result) -> None:
+    for row in ("real", "real_pieces", "generated", "top_k", "random_pick", "random_roll", "shuffled_real"):
+        assert set(ev.PER_ROLL_METRICS) <= set(result[row]), row
+    for row in ("real", "generated", "top_k", "random_pick", "random_roll", "shuffled_real"):
+        assert set(ev.SET_METRICS) <= set(result[row]), row
+    assert result["generated"]["n_rolls"] == 64
+    assert result["top_k"]["n_rolls"] == result["random_pick"]["n_rolls"] == 16
+    assert result["real_pieces"]["n_rolls"] == 2
+    assert 0.0 <= result["c2st_accuracy"] <= 1.0 and 0.0 <= result["c2st_p_value"] <= 1.0
+    assert result["c2st_accuracy"] == result["generated"]["c2st_accuracy"]
+
+
+def test_real_row_is_indistinguishable_and_baselines_are_not(result) -> None:
+    assert result["real"]["c2st_accuracy"] < 0.75
+    assert result["real"]["mgeval_overlap"] > 0.8
+    for baseline in ("random_roll", "shuffled_real"):
+        assert result[baseline]["c2st_accuracy"] > 0.9
+        assert result[baseline]["mgeval_overlap"] < result["real"]["mgeval_overlap"]
+    assert result["real"]["polyphony"] == pytest.approx(4.0, abs=0.2)
+
+
+def test_top_k_beats_random_picks_of_the_same_candidates(result) -> None:
+    top, rand = result["top_k"], result["random_pick"]
+    assert top["ranker_score"] > rand["ranker_score"]
+    assert top["mgeval_overlap"] > rand["mgeval_overlap"]
+    assert top["scale_consistency"] > rand["scale_consistency"]
+
+
+def test_pick_top_and_random_stay_in_their_groups(real) -> None:
+    ranker = rk.fit_on_rolls(real.train, fake_generator(100, seed=3), n_degenerate=50, config=SMALL)
+    active, onset = fake_generator(32, seed=4)
+    top, rand = ev.pick_top_and_random(active, onset, ranker, ev.EvalConfig(candidates=16, keep=2))
+    assert len(top) == len(rand) == 4
+    assert all(i < 16 for i in top[:2]) and all(i >= 16 for i in top[2:])
+    scores = ranker.score_rolls(active[:16], onset[:16])
+    assert set(top[:2]) == set(np.argsort(-scores)[:2])
+
+
+def test_markdown_and_json(result) -> None:
+    table = ev.markdown_table(result)
+    header = table.splitlines()[0]
+    assert header.startswith("| metric | real | real_pieces | generated | top_k | random_pick |")
+    assert all(f"| {name} |" in table for name in ev.TABLE_METRICS)
+    text = json.dumps(ev._json_ready(result), allow_nan=False)
+    assert json.loads(text)["top_k"]["polyphony"] == pytest.approx(result["top_k"]["polyphony"])
+
+
+def test_per_roll_metrics_of_a_silent_roll_are_nan_or_zero() -> None:
+    silent = np.zeros((1, STEPS, P), bool)
+    values = ev.per_roll_metrics(silent, silent, CONFIG)
+    assert math.isnan(values["polyphony"][0]) and values["pitch_range"][0] == 0
+    assert values["empty_beat_rate"][0] == 1.0
+
+
+def test_cli_writes_table_and_json(monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.setattr(ev, "corpus_real_data", synthetic_real)
+    out = tmp_path / "eval.json"
+    assert ev.main(["--generator", "shuffled", "--n", "64", "--candidates", "16", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| polyphony |" in printed and "C2ST" in printed
+    data = json.loads(out.read_text())
+    assert {"real", "generated", "top_k", "random_pick", "random_roll", "shuffled_real"} <= set(data)
+    assert data["generated"]["c2st_accuracy"] > 0.9  # shuffled windows are easy to tell apart
+    assert {"c2st_accuracy", "c2st_p_value", "settings"} <= set(data)
