@@ -70,13 +70,15 @@ def score_to_frames(score: Score) -> list[bytes]:
         "key_signatures": score.key_signatures,
         "n_tracks": score.n_tracks,
         "n_instruments": score.n_instruments,
+        "track_names": score.track_names,
+        "markers": score.markers,
     }
     header = encode_json({"ok": True, "score": scalars, "arrays": list(SCORE_ARRAYS)})
     return [header] + [encode_array(getattr(score, name)) for name in SCORE_ARRAYS]
 
 
 def score_from_frames(scalars: dict, arrays: dict[str, np.ndarray]) -> Score:
-    """Rebuild a :class:`Score` from a reply; raises ``ValueError`` if the arrays have the wrong type."""
+    """Rebuild a :class:`Score` from a reply; raises ``ValueError`` (or ``TypeError``) if it is malformed."""
     if arrays["notes"].dtype != NOTE_DTYPE:
         raise ValueError("unexpected notes dtype from the worker")
     return Score(
@@ -90,4 +92,6 @@ def score_from_frames(scalars: dict, arrays: dict[str, np.ndarray]) -> Score:
         key_signatures=[(int(k), float(t)) for k, t in scalars["key_signatures"]],
         n_tracks=int(scalars["n_tracks"]),
         n_instruments=int(scalars["n_instruments"]),
+        track_names=[str(name) for name in scalars.get("track_names", [])],
+        markers=[(str(text), float(time)) for text, time in scalars.get("markers", [])],
     )

@@ -7,6 +7,7 @@ needs.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,14 @@ NOTE_DTYPE = np.dtype(
         ("end", "f8"),
     ]
 )
-"""One row per note; ``start`` and ``end`` are in seconds."""
+"""One row per note; ``start`` and ``end`` are in seconds; ``track`` indexes :attr:`Score.track_names`."""
+
+MARKER_TYPES = ("marker", "text", "cue_marker")
+"""The MIDI meta events kept as :attr:`Score.markers` (lyrics, copyright and names are not)."""
+MAX_MARKERS = 10_000
+"""Markers kept per file; later ones are dropped (a file could hold hundreds of thousands)."""
+MAX_TEXT_CHARS = 200
+"""Longest marker text or track name kept; longer ones are cut."""
 
 
 class MidiRejected(Exception):
@@ -64,6 +72,14 @@ class Score:
     key_signatures: list[tuple[int, float]] = field(default_factory=list)
     n_tracks: int = 1
     n_instruments: int = 1
+    track_names: list[str] = field(default_factory=list)
+    """One name per instrument (``""`` when the file names none); the ``track`` field of a note indexes it."""
+    markers: list[tuple[str, float]] = field(default_factory=list)
+    """Marker, text and cue-point events (:data:`MARKER_TYPES`) as ``(text, time in s)``, sorted by time."""
+
+    def track_name(self, track: int) -> str:
+        """The name of one instrument (``""`` when it has none or the index is unknown)."""
+        return self.track_names[track] if 0 <= track < len(self.track_names) else ""
 
     @property
     def pitched_notes(self) -> np.ndarray:
@@ -97,7 +113,8 @@ class Score:
         )
 
     def to_pretty_midi(self):  # -> pretty_midi.PrettyMIDI (imported lazily)
-        """Rebuild a PrettyMIDI object: one instrument per (track, program, drum) group."""
+        """Rebuild a PrettyMIDI object: one instrument per (track, program, drum) group, named after its
+        track; the markers become text events."""
         import pretty_midi
 
         pm = pretty_midi.PrettyMIDI(initial_tempo=float(self.tempo_bpm))
@@ -108,7 +125,9 @@ class Score:
                 & (self.notes["program"] == program)
                 & (self.notes["is_drum"] == is_drum)
             ]
-            inst = pretty_midi.Instrument(program=int(program), is_drum=bool(is_drum))
+            inst = pretty_midi.Instrument(
+                program=int(program), is_drum=bool(is_drum), name=self.track_name(int(track))
+            )
             inst.notes = [
                 pretty_midi.Note(int(r["velocity"]), int(r["pitch"]), float(r["start"]), float(r["end"]))
                 for r in rows
@@ -116,4 +135,14 @@ class Score:
             pm.instruments.append(inst)
         for numerator, denominator, time in self.time_signatures:
             pm.time_signature_changes.append(pretty_midi.TimeSignature(numerator, denominator, time))
+        pm.text_events = [pretty_midi.Text(text, time) for text, time in self.markers]
         return pm
+
+
+def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Untrusted MIDI text made safe to keep: UTF-8 read back where the file used it (MIDI text is decoded
+    as Latin-1), control characters dropped, surrounding spaces stripped, at most ``limit`` characters."""
+    with contextlib.suppress(UnicodeError):
+        text = text.encode("latin-1").decode("utf-8")
+    text = "".join(ch for ch in text if ch.isprintable() or ch == " ").strip()
+    return text[:limit]

@@ -26,7 +26,15 @@ from mido.midifiles.meta import build_meta_message, meta_charset
 
 from core.midi.precheck import iter_track_events
 from core.midi.protocol import encode_json, read_frame, score_to_frames, write_frames
-from core.midi.score import NOTE_DTYPE, MidiLimits, MidiRejected, Score
+from core.midi.score import (
+    MARKER_TYPES,
+    MAX_MARKERS,
+    NOTE_DTYPE,
+    MidiLimits,
+    MidiRejected,
+    Score,
+    clean_text,
+)
 
 MAX_REASON_CHARS = 160
 _CHANNEL_MESSAGES = {
@@ -122,7 +130,25 @@ def parse_score(data: bytes, name: str, limits: MidiLimits, ticks_per_beat: int)
         key_signatures=[(ks.key_number, float(ks.time)) for ks in pm.key_signature_changes],
         n_tracks=len(midi.tracks),
         n_instruments=len(pm.instruments),
+        track_names=[clean_text(inst.name) for inst in pm.instruments],
+        markers=markers(midi, pm),
     )
+
+
+def markers(midi: mido.MidiFile, pm) -> list[tuple[str, float]]:
+    """Marker, text and cue-point events of every track as ``(text, seconds)``, sorted by time.
+
+    Reads ``midi`` after pretty_midi has loaded it: pretty_midi rewrites every event's ``time`` to its
+    absolute tick. At most :data:`MAX_MARKERS` are kept (the earliest).
+    """
+    found = [
+        (int(event.time), clean_text(event.text))
+        for track in midi.tracks
+        for event in track
+        if event.type in MARKER_TYPES
+    ]
+    found.sort(key=lambda item: item[0])
+    return [(text, float(pm.tick_to_time(tick))) for tick, text in found[:MAX_MARKERS]]
 
 
 def notes_array(pm) -> np.ndarray:
