@@ -3,12 +3,16 @@
 The pieces are the 371 chorales of Riemenschneider's collection as music21 lists them
 (`corpus.chorales.ChoraleListRKBWV`, the list behind `corpus.chorales.Iterator()`), one file per
 distinct BWV number. Each file has 480 ticks per quarter, a conductor track (tempo, time and key
-signatures) and one named track per part; repeats are written out and a pickup bar is padded with
-rests so that bar lines fall on the MIDI downbeats.
+signatures, and a marker event "fermata" at the onset of every phrase-ending fermata) and one named track
+per part; repeats are written out and a pickup bar is padded with rests so that bar lines fall on the MIDI
+downbeats.
 
 music21 is a development dependency (requirements-dev.txt); the app only reads the exported files.
 
-    python scripts/export_chorales.py [--out DIR] [--limit N]
+    python scripts/export_chorales.py [--out DIR] [--limit N] [--verify-against OLD_DIR]
+
+With ``--verify-against`` the new files are parsed next to an earlier export (a copy of the folder made
+before this run) and every piece's notes and piano-roll must be identical; the script fails otherwise.
 """
 
 from __future__ import annotations
@@ -29,15 +33,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import mido
     from music21 import stream
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "data" / "chorales"
 MANIFEST_NAME = "manifest.csv"
-MANIFEST_COLUMNS = ("id", "title", "key", "mode", "time_signature", "parts", "split")
+MANIFEST_COLUMNS = ("id", "title", "key", "mode", "time_signature", "parts", "fermatas", "split")
 TICKS_PER_QUARTER = 480
 DEFAULT_TEMPO_BPM = 100.0
 MUSICXML_SUFFIXES = (".mxl", ".xml", ".musicxml")
+FERMATA_MARKER = "fermata"
+"""Text of the MIDI marker event written at the onset of each phrase-ending fermata."""
+MELODY_PART = "soprano"
+"""The part whose fermatas mark the phrase ends (the chorale melody); matched at the start of a part name."""
 
 log = logging.getLogger("export_chorales")
 
@@ -178,18 +187,55 @@ def midi_ready(score: stream.Score, tempo_bpm: float) -> stream.Score:
     return ready
 
 
-def midi_bytes(score: stream.Score) -> bytes:
-    """A format-1 MIDI file of a prepared score at TICKS_PER_QUARTER, one channel per part."""
+def fermata_spans(part: stream.Part) -> list[tuple[float, float]]:
+    """(onset, end) in quarter notes of every note, chord or rest of a flat part that bears a fermata."""
+    from music21 import expressions
+
+    return [
+        (float(part.elementOffset(item)), float(part.elementOffset(item) + item.quarterLength))
+        for item in part.notesAndRests
+        if any(isinstance(mark, expressions.Fermata) for mark in item.expressions)
+    ]
+
+
+def fermata_onsets(score: stream.Score) -> list[float]:
+    """Onsets (quarter notes, in a prepared score) of the phrase ends that the fermatas mark.
+
+    The melody's fermatas: those of the first part whose name starts with "Soprano". Inner voices often
+    reach the cadence chord later than the melody, or carry a fermata the melody lacks, so they are not
+    counted, except when the melody has no fermata at all: then the fermatas of all parts are merged,
+    overlapping ones into one phrase end at the earliest onset.
+    """
+    names = [(part.partName or "").strip().lower() for part in score.parts]
+    melody = next((index for index, name in enumerate(names) if name.startswith(MELODY_PART)), None)
+    spans = fermata_spans(score.parts[melody]) if melody is not None else []
+    if not spans:
+        spans = [span for part in score.parts for span in fermata_spans(part)]
+    onsets: list[float] = []
+    latest_end = float("-inf")
+    for onset, end in sorted(spans):
+        if onset >= latest_end or not onsets:
+            onsets.append(onset)
+        latest_end = max(latest_end, end)
+    return onsets
+
+
+def midi_bytes(score: stream.Score, markers: list[float] = ()) -> bytes:
+    """A format-1 MIDI file of a prepared score at TICKS_PER_QUARTER, one channel per part, with a
+    fermata marker at each of the `markers` (quarter notes)."""
     from music21 import midi
 
     with ticks_per_quarter(TICKS_PER_QUARTER):
         midi_file = midi.translate.streamToMidiFile(score, addEndDelay=False)
-        return one_channel_per_track(midi_file.writestr())
+        data = midi_file.writestr()
+    ticks = [round(quarters * TICKS_PER_QUARTER) for quarters in markers]
+    return finish_midi(data, ticks)
 
 
-def one_channel_per_track(data: bytes) -> bytes:
+def finish_midi(data: bytes, marker_ticks: list[int]) -> bytes:
     """Give every music track its own channel (music21 shares one among parts with the same program),
-    skipping the drum channel 10, so that a synthesizer keeps voices in unison apart."""
+    skipping the drum channel 10, so that a synthesizer keeps voices in unison apart; add a marker event
+    FERMATA_MARKER at each of `marker_ticks` to the conductor track."""
     import mido
 
     midi_file = mido.MidiFile(file=io.BytesIO(data))
@@ -198,9 +244,33 @@ def one_channel_per_track(data: bytes) -> bytes:
         for message in track:
             if hasattr(message, "channel"):
                 message.channel = channels[index % len(channels)]
+    markers = [mido.MetaMessage("marker", text=FERMATA_MARKER, time=tick) for tick in marker_ticks]
+    midi_file.tracks[0] = with_events(midi_file.tracks[0], markers)
     out = io.BytesIO()
     midi_file.save(file=out)
     return out.getvalue()
+
+
+def with_events(track: mido.MidiTrack, events: list[mido.MetaMessage]) -> mido.MidiTrack:
+    """The track with `events` (their `time` an absolute tick) merged in: after the track's own events
+    at the same tick, and before its end-of-track event, which moves to the latest tick if need be."""
+    import mido
+
+    timed, tick, end_tick = [], 0, 0
+    for message in track:
+        tick += message.time
+        if message.type == "end_of_track":
+            end_tick = tick
+        else:
+            timed.append((tick, message))
+    timed += [(event.time, event) for event in events]
+    timed.sort(key=lambda item: item[0])  # stable: the track's own events first at equal ticks
+    merged, previous = mido.MidiTrack(), 0
+    for tick, message in timed:
+        merged.append(message.copy(time=tick - previous))
+        previous = tick
+    merged.append(mido.MetaMessage("end_of_track", time=max(end_tick - previous, 0)))
+    return merged
 
 
 def key_and_mode(score: stream.Score) -> tuple[str, str]:
@@ -249,7 +319,9 @@ def export_one(source: ChoraleSource, out_dir: Path, tempo_bpm: float) -> Export
         score = converter.parse(corpus_file(source.corpus_name))
     except Exception as err:
         raise ChoraleSkipped(f"music21 cannot parse it ({type(err).__name__}: {err})") from err
-    data = midi_bytes(midi_ready(score, tempo_bpm))
+    ready = midi_ready(score, tempo_bpm)
+    fermatas = fermata_onsets(ready)
+    data = midi_bytes(ready, fermatas)
     key, mode = key_and_mode(score)
     row = {
         "id": source.id,
@@ -258,6 +330,7 @@ def export_one(source: ChoraleSource, out_dir: Path, tempo_bpm: float) -> Export
         "mode": mode,
         "time_signature": time_signature(score),
         "parts": str(len(score.parts)),
+        "fermatas": str(len(fermatas)),
         "split": split_for(source.id),
     }
     (out_dir / f"{source.id}.mid").write_bytes(data)
@@ -322,10 +395,43 @@ def summary(exported: list[ExportedPiece], skipped: dict[str, str], seconds: flo
         f"meters: {dict(Counter(row['time_signature'] for row in rows).most_common())}",
         f"parts: {dict(Counter(row['parts'] for row in rows).most_common())}",
         f"modes: {dict(Counter(row['mode'] for row in rows).most_common())}",
+        f"fermatas per piece: {dict(sorted(Counter(int(row['fermatas']) for row in rows).items()))}",
         f"splits: {dict(Counter(row['split'] for row in rows).most_common())}",
     ]
     lines += [f"skipped {piece_id}: {reason}" for piece_id, reason in skipped.items()]
     return "\n".join(lines)
+
+
+def verify_notes_unchanged(before: Path, after: Path, ids: list[str]) -> list[str]:
+    """Differences between the notes of two exports of the same pieces (an empty list: none).
+
+    Each file of `ids` is parsed in both folders the way the app parses it (sandboxed worker); its notes
+    (pitch, velocity, program, track, start, end) and its piano-roll on a sixteenth-note grid over the
+    88 piano keys (active, onset and velocity cells) must be identical.
+    """
+    sys.path.insert(0, str(REPO_ROOT))
+    import numpy as np
+
+    from core.midi.parser import MidiParser
+    from core.music.pianoroll import RollSpec, score_to_roll
+
+    spec = RollSpec(steps_per_beat=4, lowest_pitch=21, n_pitches=88)
+    problems = []
+    with MidiParser() as parser:
+        for piece_id in ids:
+            old_path, new_path = before / f"{piece_id}.mid", after / f"{piece_id}.mid"
+            if not old_path.is_file():
+                problems.append(f"{piece_id}: not in {before}")
+                continue
+            old = parser.parse(old_path.read_bytes(), old_path.name)
+            new = parser.parse(new_path.read_bytes(), new_path.name)
+            if not np.array_equal(old.notes, new.notes):
+                problems.append(f"{piece_id}: the notes differ")
+            old_roll, new_roll = score_to_roll(old, spec), score_to_roll(new, spec)
+            for field in ("active", "onset", "velocity"):
+                if not np.array_equal(getattr(old_roll, field), getattr(new_roll, field)):
+                    problems.append(f"{piece_id}: the piano-roll's {field} cells differ")
+    return problems
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -335,6 +441,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--limit", type=int, default=None, help="export only the first N chorales")
     parser.add_argument("--tempo", type=float, default=DEFAULT_TEMPO_BPM, help="bpm when a score has none")
+    parser.add_argument(
+        "--verify-against",
+        type=Path,
+        default=None,
+        metavar="OLD_DIR",
+        help="a copy of an earlier export: fail unless every piece's notes and piano-roll are unchanged",
+    )
     return parser.parse_args(argv)
 
 
@@ -350,7 +463,14 @@ def main(argv: list[str] | None = None) -> int:
     exported, skipped = export_all(sources, args.out, args.tempo)
     write_manifest([piece.row for piece in exported], args.out / MANIFEST_NAME)
     print(summary(exported, skipped, time.perf_counter() - started))
-    return 0 if exported else 1
+    if not exported:
+        return 1
+    if args.verify_against is not None:
+        ids = [piece.row["id"] for piece in exported]
+        problems = verify_notes_unchanged(args.verify_against, args.out, ids)
+        print("\n".join(problems) or f"verified: notes and piano-rolls of all {len(ids)} pieces unchanged")
+        return 1 if problems else 0
+    return 0
 
 
 if __name__ == "__main__":

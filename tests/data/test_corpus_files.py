@@ -19,7 +19,7 @@ DATA = REPO_ROOT / "data"
 CHORALES = DATA / "chorales"
 JSB = DATA / "jsb"
 EXPORT_SCRIPT = REPO_ROOT / "scripts" / "export_chorales.py"
-COLUMNS = ["id", "title", "key", "mode", "time_signature", "parts", "split"]
+COLUMNS = ["id", "title", "key", "mode", "time_signature", "parts", "fermatas", "split"]
 JSB_FILES = ("jsb-chorales-quarter.json", "jsb-chorales-16th.json", "Jsb16thSeparated.json")
 JSB_SIZES = {"train": 229, "valid": 76, "test": 77}
 
@@ -66,6 +66,8 @@ def test_manifest_values_are_well_formed(manifest):
         assert row["mode"] in {"major", "minor"}
         assert re.fullmatch(r"\d+/\d+", row["time_signature"]), row
         assert int(row["parts"]) >= 4
+        assert int(row["fermatas"]) >= 0
+    assert sum(int(row["fermatas"]) > 0 for row in manifest) >= 0.95 * len(manifest)
     assert Counter(row["parts"] for row in manifest)["4"] > 0.9 * len(manifest)
 
 
@@ -127,6 +129,20 @@ def test_sampled_files_start_within_the_first_bar_and_give_each_part_a_channel(m
             for track in midi_file.tracks[1:]
         )
         assert 0 <= first_onset < ticks_per_bar
+
+
+def test_fermata_markers_sit_on_melody_onsets_and_match_the_manifest(manifest):
+    for row in sample_rows(manifest, n=16):
+        midi_file = mido.MidiFile(CHORALES / f"{row['id']}.mid")
+        markers = [tick for tick, message in absolute_ticks(midi_file.tracks[0]) if message.type == "marker"]
+        texts = {message.text for message in midi_file.tracks[0] if message.type == "marker"}
+        assert len(markers) == int(row["fermatas"]) and texts <= {"fermata"}, row["id"]
+        assert markers == sorted(set(markers)), row["id"]
+        assert midi_file.tracks[0][-1].type == "end_of_track"
+        soprano = next(t for t in midi_file.tracks[1:] if any(m.type == "track_name" for m in t))
+        onsets = {tick for tick, m in absolute_ticks(soprano) if m.type == "note_on" and m.velocity > 0}
+        if markers and int(row["parts"]) == 4:
+            assert set(markers) <= onsets, row["id"]
 
 
 def absolute_ticks(track: mido.MidiTrack):
