@@ -35,3 +35,12 @@ def per_bar_counts(events: np.ndarray, steps_per_bar: int) -> np.ndarray:
     padded = np.zeros((n, n_bars * steps_per_bar))
     padded[:, :t] = events
     return padded.reshape(n, n_bars, steps_per_bar).sum(axis=2)
+
+
+def note_start_cells(active: np.ndarray, onset: np.ndarray) -> np.ndarray:
+    """bool[N, T, P]: where a note starts, at an onset or where its pitch begins to sound."""
+    active = np.asarray(active, dtype=bool)
+    starts = np.asarray(onset, dtype=bool) & active
+    starts[:, 0] |= active[:, 0]
+    starts[:, 1:] |= active[:, 1:] & ~active[:, :-1]
+    return starts

@@ -10,7 +10,9 @@ perfect fifth that leaves the fifth out (root, third and seventh: the usual inco
 four-part writing, e.g. V7 with a doubled root; Kostka & Payne, ch. 13). A triad must be complete: a
 bare third is ambiguous (C–E is C major without its fifth or A minor without its root) and stays
 unnamed. The augmented triad and the diminished seventh divide the octave equally; their root is
-taken as their lowest pitch class from C.
+taken as their lowest pitch class from C. With the bass known (``chord_names``), a bare major or
+minor third over its lower note in the bass is named as that triad without fifth (root position):
+the usual spelling of a final tonic chord with tripled root (Kostka & Payne, ch. 5).
 """
 
 from __future__ import annotations
@@ -72,3 +74,32 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 CHORD_QUALITY, CHORD_ROOT, TERTIAN_SUBSET = _tables()
 """Indexed by mask: the chord quality code and root (``NO_CHORD`` where unnamed), and whether the set
 is a non-empty subset of some tertian chord (any single pitch class or interval is)."""
+
+
+def _bare_thirds() -> tuple[np.ndarray, np.ndarray]:
+    """Indexed by mask: quality and root of the bare thirds read as a root-position triad without fifth."""
+    quality = np.full(N_SETS, NO_CHORD, dtype=np.int8)
+    root = np.full(N_SETS, NO_CHORD, dtype=np.int8)
+    for code, third in ((MAJOR, 4), (MINOR, 3)):
+        for chord_root in range(12):
+            mask = mask_of((0, third), chord_root)
+            quality[mask], root[mask] = code, chord_root
+    return quality, root
+
+
+BARE_THIRD_QUALITY, BARE_THIRD_ROOT = _bare_thirds()
+
+
+def chord_names(pc_sets: np.ndarray, bass: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(quality code, root) of each set given the pitch class of its lowest note, ``NO_CHORD`` if unnamed.
+
+    The table names (``CHORD_QUALITY``, ``CHORD_ROOT``), plus a bare third whose lower note is in the
+    bass, named as the root-position triad without fifth.
+    """
+    pc_sets = np.asarray(pc_sets)
+    quality = CHORD_QUALITY[pc_sets].astype(np.int64)
+    root = CHORD_ROOT[pc_sets].astype(np.int64)
+    bare = (quality == NO_CHORD) & (BARE_THIRD_ROOT[pc_sets] == bass) & (bass >= 0)
+    return np.where(bare, BARE_THIRD_QUALITY[pc_sets], quality), np.where(
+        bare, BARE_THIRD_ROOT[pc_sets], root
+    )

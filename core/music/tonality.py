@@ -7,10 +7,13 @@ long). This is the coding of ``core.music.theory.estimate_key`` (its ``tonic`` a
 Sources:
 
 - Krumhansl & Kessler, "Tracing the dynamic changes in perceived tonal organization in a spatial
-  representation of musical keys", Psychological Review 89(4), 1982 (the probe-tone profiles).
+  representation of musical keys", Psychological Review 89(4), 1982 (the probe-tone profiles, and how
+  the sense of key follows a modulating chord sequence).
 - Krumhansl, *Cognitive Foundations of Musical Pitch*, Oxford University Press 1990, ch. 4 (the
   key-finding algorithm of Krumhansl & Schmuckler: correlate the duration of each pitch class with
   the 24 rotated profiles; the best correlation is the key, its value the key's strength).
+- Temperley, *The Cognition of Basic Musical Structures*, MIT Press 2001, ch. 7 (key-finding over
+  short segments, so that the key can change within a piece).
 - Cook, "The perception of large-scale tonal closure", Music Perception 5(2), 1987 (a tonal piece
   ends in the key it began in).
 """
@@ -84,15 +87,24 @@ def key_strength(active: np.ndarray, lowest_pitch: int = 36) -> np.ndarray:
     return estimate_keys(pitch_class_durations(active, lowest_pitch))[1]
 
 
-def block_keys(active: np.ndarray, steps_per_block: int, lowest_pitch: int = 36) -> np.ndarray:
-    """int[N, B]: the key of each block of ``steps_per_block`` steps (the last one may be shorter)."""
+def local_keys(
+    active: np.ndarray, steps: np.ndarray, before: int, after: int, lowest_pitch: int = 36
+) -> np.ndarray:
+    """int[N, len(steps)]: the key of the notes sounding around each of ``steps`` (``NO_KEY`` if none).
+
+    The Krumhansl–Kessler key of the span from ``before`` steps before a step to ``after`` steps
+    after it (``[step - before, step + after)``, clipped to the roll): a local key that follows
+    modulations and tonicizations, as a listener's sense of key does (Krumhansl & Kessler 1982;
+    Temperley 2001, ch. 7).
+    """
     active = np.asarray(active, dtype=bool)
     n, t, p = active.shape
-    n_blocks = max(-(-t // steps_per_block), 1)
-    padded = np.zeros((n, n_blocks * steps_per_block, p), dtype=bool)
-    padded[:, :t] = active
-    blocks = padded.reshape(n, n_blocks, steps_per_block, p)
-    return estimate_keys(pitch_class_durations(blocks, lowest_pitch))[0]
+    durations = active.astype(np.float32) @ pitch_class_matrix(p, lowest_pitch)
+    totals = np.zeros((n, t + 1, 12))
+    np.cumsum(durations, axis=1, out=totals[:, 1:])
+    steps = np.asarray(steps, dtype=np.int64)
+    spans = totals[:, np.clip(steps + after, 0, t)] - totals[:, np.clip(steps - before, 0, t)]
+    return estimate_keys(spans)[0]
 
 
 def first_last_key_agreement(
