@@ -4,11 +4,12 @@ Chords are read on an eighth-note grid (every half beat), so that a dominant rea
 suspension or an accented passing note on the beat still counts. A ``ChordGrid`` holds, per grid
 position, the pitch-class set sounding there (``core.music.chords`` names it), the pitch class of its
 lowest note, and the local key: the Krumhansl–Kessler key (``core.music.tonality.local_keys``) of the
-notes from one bar before the position to half a bar after it. Chorale phrases cadence in the keys
+notes from two bars before the position to one bar after it. Chorale phrases cadence in the keys
 they pass through (the dominant, the relative major), so one key for a whole four-bar window misses
-many cadences: at the fermatas of the training split's chorales, V→I was found at 0.38 of the phrase
-ends with one key per four bars and at 0.51 with this local key (the span was chosen there, among
-spans of 6 beats to 6 bars; longer spans find fewer).
+many cadences. At the fermatas of the training split's chorales V→I was found at 0.38 of the phrase
+ends with one key per four bars, 0.44 with this span and 0.51 with a span of one bar before to half a
+bar after; spans that short flip between neighbouring keys and read I→V as IV→I in the key of the
+dominant, so the three-bar span was kept (chosen on the training split).
 
 A progression X→Y is counted where the named chord Y follows the previous named chord X; positions
 whose set names no chord (a suspension, a passing sonority, silence) are skipped and a repeated chord
@@ -37,6 +38,9 @@ from core.music.chords import DOMINANT_SEVENTH, MAJOR, MINOR, chord_names
 from core.music.harmony import beat_bass_pitch_classes, beat_pitch_class_sets
 from core.music.tonality import NO_KEY, local_keys
 
+KEY_SPAN_BARS = (2.0, 1.0)
+"""Bars before and after a chord whose notes decide its local key."""
+
 
 @dataclass(frozen=True)
 class ChordGrid:
@@ -55,18 +59,26 @@ class ChordGrid:
 
 
 def chord_grid(
-    active: np.ndarray, lowest_pitch: int = 36, steps_per_beat: int = 4, beats_per_bar: int = 4
+    active: np.ndarray,
+    lowest_pitch: int = 36,
+    steps_per_beat: int = 4,
+    beats_per_bar: int = 4,
+    key_span_bars: tuple[float, float] = KEY_SPAN_BARS,
 ) -> ChordGrid:
-    """The chords of rolls ``active`` bool[N, T, P] every eighth note (half a beat), with local keys."""
+    """The chords of rolls ``active`` bool[N, T, P] every eighth note (half a beat), with local keys.
+
+    ``key_span_bars``: bars before and after each position whose notes decide its local key.
+    """
     active = np.asarray(active, dtype=bool)
     step = max(steps_per_beat // 2, 1)
     steps_per_bar = beats_per_bar * steps_per_beat
     pc_sets = beat_pitch_class_sets(active, lowest_pitch, step)
     steps = np.arange(pc_sets.shape[1]) * step
+    before, after = key_span_bars
     return ChordGrid(
         pc_sets=pc_sets,
         bass=beat_bass_pitch_classes(active, lowest_pitch, step),
-        keys=local_keys(active, steps, steps_per_bar, steps_per_bar // 2, lowest_pitch),
+        keys=local_keys(active, steps, int(before * steps_per_bar), int(after * steps_per_bar), lowest_pitch),
         keys_before=local_keys(active, steps, 2 * steps_per_bar, 0, lowest_pitch),
         steps_per_position=step,
         positions_per_bar=beats_per_bar * steps_per_beat / step,
