@@ -3,11 +3,11 @@
 ``core.music.musicianship.theory_metrics`` computes them; ``better`` says which direction is better:
 "lower", "higher", or "close to real" (the held-out real chorales are the reference).
 
-Sources named in short: Kostka & Payne, *Tonal Harmony* (chapters as given); Huron, "Tone and voice",
-Music Perception 19(1), 2001; Vos & Troost, Music Perception 6(4), 1989; Forte, *The Structure of Atonal
-Music*, 1973; Lerdahl & Jackendoff, *A Generative Theory of Tonal Music*, 1983; Krumhansl, *Cognitive
-Foundations of Musical Pitch*, 1990; Cook, "The perception of large-scale tonal closure", Music
-Perception 5(2), 1987.
+Sources named in short: Kostka & Payne, *Tonal Harmony* (chapters of the 7th edition, 2013);
+Huron, "Tone and voice", Music Perception 19(1), 2001; Vos & Troost, Music Perception 6(4), 1989;
+Forte, *The Structure of Atonal Music*, 1973; Lerdahl & Jackendoff, *A Generative Theory of Tonal
+Music*, 1983; Krumhansl, *Cognitive Foundations of Musical Pitch*, 1990; Cook, "The perception of
+large-scale tonal closure", Music Perception 5(2), 1987.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ THEORY_METRICS: tuple[TheoryMetric, ...] = (
         "phrase_end_authentic_share",
         "phrase ends with a V→I cadence",
         "share of phrase ends",
-        "higher",
+        "close to real",
         "phrase ends (fermatas) closed by dominant to tonic; NaN without phrase marks",
         f"{KP}, ch. 10",
     ),
@@ -201,7 +201,7 @@ THEORY_METRICS: tuple[TheoryMetric, ...] = (
         "ends in the key it began in",
         "share of pieces",
         "close to real",
-        "key of the first four bars equals key of the last four (8 bars or more)",
+        "key of the first four bars equals key of the last four; NaN under 8 bars (compare whole pieces)",
         "Cook 1987; Krumhansl 1990",
     ),
 )

@@ -4,8 +4,11 @@ Voices are ``int[N, T, 4]`` MIDI pitches (-1 = rest, voice 0 = soprano), from
 ``core.music.voicing.split_voices`` or from a four-voice model. A *move* goes from one voiced step (all
 four voices sound) to the next voiced step at most one beat later (``max_gap`` steps); steps without
 voices in between are skipped. Beyond a beat without a four-voice step the voices have passed through
-other sonorities (a unison, an added note) and cannot be followed, so no move is counted there. Held
-chords do not move, so a chord held for several 16th steps is judged once, where the notes change.
+other sonorities (a unison, an added note) and cannot be followed, so no move is counted there (on the
+training split's four-bar windows, following moves across any gap found 0.085 parallels per bar, most
+of them between chords that other chords separate; one beat finds 0.051, and the chorales' own
+four-part voices 0.018). Held chords do not move, so a chord held for several 16th steps is judged
+once, where the notes change.
 
 Sources:
 
