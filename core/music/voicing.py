@@ -38,12 +38,12 @@ def split_voices(active: np.ndarray, lowest_pitch: int = 36) -> np.ndarray:
     number of notes have no voices (all four -1).
     """
     active = np.asarray(active, dtype=bool)
-    rank = np.cumsum(active, axis=2, dtype=np.int16)  # notes at or below each pitch row
-    four = rank[..., -1] == N_VOICES
-    # the k-th lowest note (k = 1..4) sits at the number of rows that hold fewer than k notes
-    from_bass = np.stack([(rank < k).sum(axis=2) for k in range(1, N_VOICES + 1)], axis=2)
-    voices = from_bass[..., ::-1] + lowest_pitch
-    return np.where(four[..., None], voices, REST).astype(np.int16)
+    four = active.sum(axis=2) == N_VOICES
+    roll_idx, step_idx, pitch_idx = np.nonzero(active & four[..., None])  # four rows a step, low to high
+    voices = np.full((*active.shape[:2], N_VOICES), REST, dtype=np.int16)
+    from_top = pitch_idx.reshape(-1, N_VOICES)[:, ::-1] + lowest_pitch
+    voices[roll_idx[::N_VOICES], step_idx[::N_VOICES]] = from_top
+    return voices
 
 
 def voiced_steps(voices: np.ndarray) -> np.ndarray:
