@@ -197,7 +197,8 @@ def _part(root: ET.Element, voices: Voices, voice: int, bars: list[tuple[int, in
             _attributes(measure, voices, voice, fifths)
             if voice == 0:
                 _tempo(measure, voices.tempo_bpm)
-        if all(event.pitch == REST for event in events) and not any(event.fermata for event in events):
+        resting = all(event.pitch == REST for event in events) and not any(event.fermata for event in events)
+        if resting and length == voices.steps_per_bar:  # a whole-bar rest (music21 reads it as a full bar)
             _whole_bar_rest(measure, length)
             continue
         accidentals = dict(key_alterations(fifths))
