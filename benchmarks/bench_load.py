@@ -144,10 +144,11 @@ def measure(url: str, sessions: int, timeout_s: float, executable: str) -> tuple
 
 
 def activate_checkpoint(runs_dir: Path, checkpoint: Path) -> None:
-    from core import jobs
+    from core.paths import RUNS_ENV
+    from core.studio import choices
 
-    os.environ[jobs.RUNS_ENV] = str(runs_dir)
-    jobs.set_active_checkpoint(checkpoint.resolve())
+    os.environ[RUNS_ENV] = str(runs_dir)
+    choices.set_active_checkpoint(checkpoint.resolve())
 
 
 def print_tracebacks(log: Path, limit: int = 3) -> None:

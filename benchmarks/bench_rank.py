@@ -15,12 +15,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.evaluate import EvalConfig, baseline_generator, corpus_real_data, evaluate
+from core.evaluation.baselines import BaselineSampler
+from core.evaluation.evaluate import EvalConfig, evaluate
+from core.evaluation.real import corpus_real_data
 from core.music.features import features_batch
 from core.music.musicianship import theory_metrics
-from core.music.pianoroll import roll_from_arrays
-from core.pipeline import rank_rolls
-from core.ranker import fit_on_rolls
+from core.ranking.pipeline import rank_samples
+from core.ranking.svm import fit_on_rolls
 
 TARGETS = {
     "features per window (ms)": 0.2,
@@ -54,13 +55,14 @@ def main() -> int:
         figures["features per window (ms)"] + figures["theory metrics per window (ms)"]
     )
 
-    generator = baseline_generator("shuffled", real)
+    generator = BaselineSampler("shuffled", real)
+    negatives = generator.sample(1000, seed=10_000)
     start = time.perf_counter()
-    ranker = fit_on_rolls(real.train, generator(1000, 10_000))
+    ranker = fit_on_rolls(real.train, (negatives.active, negatives.onset))
     figures["ranker fit (s)"] = time.perf_counter() - start
 
-    candidates = [roll_from_arrays(a, o) for a, o in zip(*generator(32, 1), strict=True)]
-    _, seconds = best_of(5, rank_rolls, candidates, ranker, 4)
+    candidates = generator.sample(32, seed=1)
+    _, seconds = best_of(5, rank_samples, candidates, ranker, 4)
     figures["rank 32 candidates (ms)"] = seconds * 1000
 
     start = time.perf_counter()

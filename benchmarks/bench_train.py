@@ -27,17 +27,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.models import ModelConfig  # noqa: E402
-from core.train import Context, TrainConfig, build_trainer, gan_step, mle_step  # noqa: E402
+from core.data.config import DataConfig  # noqa: E402
+from core.models.lstm_gan import ModelConfig  # noqa: E402
+from core.training.context import Context  # noqa: E402
+from core.training.data import WindowSet  # noqa: E402
+from core.training.lstm_gan import GANTrainConfig, GANTrainer  # noqa: E402
 
 CRNNGAN_REFERENCE = 2300.0  # sample-steps per CPU-second of the public C-RNN-GAN port
 
 CONFIGS = {
-    "default": TrainConfig(),
-    "crnngan": TrainConfig(
-        model=ModelConfig(g_hidden=256, g_layers=2, d_hidden=256, d_layers=2), bars=16, batch_size=16
+    "default": GANTrainConfig(),
+    "crnngan": GANTrainConfig(
+        net=ModelConfig(g_hidden=256, g_layers=2, d_hidden=256, d_layers=2),
+        data=DataConfig(bars=16),
+        batch_size=16,
     ),
 }
 # the port's workload: one D and one G update, no teacher-forced MLE term in G's loss
@@ -53,9 +59,12 @@ def lstm_flops(inputs: int, hidden: int, layers: int, directions: int = 1) -> in
     return total
 
 
-def gan_iteration_flops(cfg: TrainConfig) -> float:
-    """FLOPs per sample-step of :func:`core.train.gan_step` (backward = 2× forward; input-only = 1×)."""
-    m = cfg.model
+def gan_iteration_flops(cfg: GANTrainConfig) -> float:
+    """FLOPs per sample-step of :meth:`core.training.lstm_gan.GANTrainer.gan_step`.
+
+    Backward counts 2× forward; a pass that needs only input gradients counts 1×.
+    """
+    m = cfg.net
     heads = 2 * m.g_hidden * (2 * m.n_pitches + (m.max_voices + 1 if m.voices else 0))
     g_fwd = lstm_flops(m.frame_dim + m.noise_dim, m.g_hidden, m.g_layers) + heads
     d_fwd = lstm_flops(m.frame_dim, m.d_hidden, m.d_layers, directions=2)
@@ -66,8 +75,8 @@ def gan_iteration_flops(cfg: TrainConfig) -> float:
     return float(generator + discriminator + through_d)
 
 
-def mle_flops(cfg: TrainConfig) -> float:
-    m = cfg.model
+def mle_flops(cfg: GANTrainConfig) -> float:
+    m = cfg.net
     heads = 2 * m.g_hidden * (2 * m.n_pitches + (m.max_voices + 1 if m.voices else 0))
     return 3.0 * (lstm_flops(m.frame_dim + m.noise_dim, m.g_hidden, m.g_layers) + heads)
 
@@ -84,12 +93,12 @@ def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float
     return 2 * size**3 / best / 1e9
 
 
-def _timed(step, trainer, real: torch.Tensor, iters: int) -> tuple[float, float]:
+def _timed(step, real: torch.Tensor, iters: int) -> tuple[float, float]:
     """(wall seconds, CPU seconds) per call of ``step`` after one warm-up call."""
-    step(trainer, real)
+    step(real)
     wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(iters):
-        step(trainer, real)
+        step(real)
     return (time.perf_counter() - wall) / iters, (time.process_time() - cpu) / iters
 
 
@@ -98,19 +107,22 @@ def measure(name: str, precision: str, iters: int) -> dict:
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
     torch.manual_seed(0)
-    cfg = replace(CONFIGS[name], precision=precision)
+    cfg = CONFIGS[name]
+    cfg = replace(cfg, run=replace(cfg.run, precision=precision))
     ctx = Context(device=torch.device("cpu"), bf16=precision == "bf16")
-    trainer = build_trainer(cfg, ctx)
-    real = (torch.rand(cfg.batch_size, cfg.n_steps, cfg.model.frame_dim) < 0.08).float()
-    gan_wall, gan_cpu = _timed(gan_step, trainer, real, iters)
-    mle_wall, mle_cpu = _timed(mle_step, trainer, real, iters)
-    sample_steps = cfg.batch_size * cfg.n_steps
+    steps = cfg.data.n_steps
+    windows = np.zeros((1, steps, cfg.net.n_pitches), bool)
+    trainer = GANTrainer(cfg, ctx, WindowSet(windows, windows, windows, windows))
+    real = (torch.rand(cfg.batch_size, steps, cfg.net.frame_dim) < 0.08).float()
+    gan_wall, gan_cpu = _timed(trainer.gan_step, real, iters)
+    mle_wall, mle_cpu = _timed(trainer.mle_step, real, iters)
+    sample_steps = cfg.batch_size * steps
     flops = gan_iteration_flops(cfg) * sample_steps
     return {
         "config": name,
         "precision": precision,
         "batch": cfg.batch_size,
-        "steps": cfg.n_steps,
+        "steps": steps,
         "gan_samples_per_s": cfg.batch_size / gan_wall,
         "gan_sample_steps_per_cpu_s": sample_steps / gan_cpu,
         "vs_crnngan_reference": sample_steps / gan_cpu / CRNNGAN_REFERENCE,

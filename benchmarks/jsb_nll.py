@@ -17,19 +17,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-from dataclasses import asdict, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
+from core.data.config import DataConfig
 from core.data.jsb import load_jsb, uniform_nll_per_frame
+from core.evaluation.compare import RESULTS_PATH, load_comparison
+from core.files import write_json_atomic
 from core.models.lstm_lm import LMConfig, LSTMLanguageModel
-from core.train_lm import LMTrainConfig, fit_lm, sequence_nll
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from core.paths import REPO_ROOT
+from core.sampling import export_checkpoint, load_model
+from core.training.config import RunConfig
+from core.training.loop import train_run
+from core.training.lstm_lm import LMTrainConfig, LMTrainer, sequence_nll
 
 PUBLISHED = (
     ("uniform (88 independent fair coins)", 61.00),
@@ -41,15 +44,12 @@ PUBLISHED = (
 )
 
 
-def load_lm(path: Path) -> tuple[LSTMLanguageModel, dict]:
+def load_lm(path: Path) -> LSTMLanguageModel:
     """A next-step LSTM from a folder (model.pt + config.json) or a run checkpoint."""
-    from core.baselines import read_checkpoint
-
-    state, config = read_checkpoint(path)
-    net = LMConfig(**config["net"])
-    model = LSTMLanguageModel(net)
-    model.load_state_dict(state)
-    return model.eval(), config
+    model = load_model(path)
+    if model.kind != "lstm_lm":
+        raise SystemExit(f"{path} is a {model.family.label}, not a next-step LSTM")
+    return model.net
 
 
 def jsb_config(args: argparse.Namespace) -> LMTrainConfig:
@@ -62,53 +62,35 @@ def jsb_config(args: argparse.Namespace) -> LMTrainConfig:
         onsets=False,
         within_frame=args.within_frame,
     )
-    base = LMTrainConfig(data=f"jsb-{args.resolution}", lowest_pitch=21, steps_per_beat=1)
-    return replace(
-        base,
+    return LMTrainConfig(
+        source=f"jsb-{args.resolution}",
         net=net,
+        data=DataConfig(lowest_pitch=21, steps_per_beat=1),
+        run=RunConfig(seed=args.seed, max_minutes=args.minutes, log_every=1, eval_every=5, eval_samples=128),
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
         patience=args.patience,
         weight_decay=args.weight_decay,
         grad_clip=args.grad_clip,
-        seed=args.seed,
-        max_minutes=args.minutes,
         augment_low=args.augment[0],
         augment_high=args.augment[1],
     )
 
 
 def train(args: argparse.Namespace) -> Path:
-    """Train on the train split, keep the best validation epoch, save it to ``--train-out``."""
-    from core.baselines import save_folder
-
-    cfg = jsb_config(args)
-    data = load_jsb(args.resolution)
-    started = time.monotonic()
-
-    def report(state, record: dict) -> bool:
-        print(
-            f"epoch {record['epoch']:3d}  train {record['train_nll']:.3f}  valid {record['valid_nll']:.3f}"
-            f"  lr {record['lr']:.1e}  {time.monotonic() - started:.0f} s",
-            flush=True,
-        )
-        return True
-
-    state = fit_lm(cfg, data["train"], data["valid"], on_epoch=report)
+    """Train on the train split in a run folder beside ``--train-out`` (the best validation epoch is the
+    run's best checkpoint), then export that epoch to ``--train-out``."""
     out = Path(args.train_out)
-    info = {
-        "epochs": state.epoch,
-        "best_valid_nll": state.best_valid,
-        "minutes": (time.monotonic() - started) / 60,
-    }
-    save_folder(out, state.model.state_dict(), asdict(cfg), info)
-    return out
+    run_dir = out.with_name(out.name + "-run")
+    status = train_run(LMTrainer, jsb_config(args), run_dir)
+    print(f"{status.state}: {status.message} ({run_dir})", flush=True)
+    return export_checkpoint(run_dir / "checkpoints" / "best.pt", out)
 
 
 def evaluate(checkpoint: Path, resolution: str = "quarter") -> dict[str, float]:
     """Test (and validation) NLL per frame of a checkpoint."""
-    model, _ = load_lm(checkpoint)
+    model = load_lm(checkpoint)
     data = load_jsb(resolution)
     return {
         "valid_nll_nats_per_frame": sequence_nll(model, data["valid"], skip_first=True),
@@ -119,8 +101,6 @@ def evaluate(checkpoint: Path, resolution: str = "quarter") -> dict[str, float]:
 
 def record_row(name: str, checkpoint: Path, result: dict[str, float]) -> Path:
     """Put the published rows and this checkpoint's row into the ``jsb`` entry of the comparison file."""
-    from core.compare import RESULTS_PATH, load_comparison
-
     data = load_comparison(RESULTS_PATH) or {}
     ours = {
         row["model"]: row
@@ -136,9 +116,7 @@ def record_row(name: str, checkpoint: Path, result: dict[str, float]) -> Path:
     published = [{"model": m, "test NLL (nats/frame)": v, "source": "published"} for m, v in PUBLISHED]
     table = sorted([*published, *ours.values()], key=lambda row: -row["test NLL (nats/frame)"])
     data["jsb"] = {"table": table, "frames": "quarter notes, 88 keys, each piece's first frame not counted"}
-    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_PATH.write_text(json.dumps(data, indent=2))
-    return RESULTS_PATH
+    return write_json_atomic(RESULTS_PATH, data)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+import numpy as np
+
 
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
@@ -47,6 +49,13 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically; returns the path."""
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_npz_atomic(path: str | os.PathLike, arrays: dict, compressed: bool = True) -> Path:
+    """Write numpy arrays as an ``.npz`` atomically (read back with ``allow_pickle=False``)."""
+    with atomic_file(path, "wb") as handle:
+        (np.savez_compressed if compressed else np.savez)(handle, **arrays)
+    return Path(path)
 
 
 def write_json_atomic(path: str | os.PathLike, obj: object) -> Path:
@@ -95,3 +104,12 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_json_or_none(path: str | os.PathLike) -> dict | None:
+    """A JSON object from ``path``, or None when the file is missing, unreadable or not an object."""
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core import compare
+from core.evaluation import compare
+from core.families import MODEL_LABELS
 
 st.title("Compare the three models")
 st.markdown(
@@ -23,7 +24,7 @@ if not result or not result.get("models"):
     st.stop()
 
 models = list(result["models"])
-labels = {key: compare.MODEL_LABELS.get(key, key) for key in models}
+labels = {key: MODEL_LABELS.get(key, key) for key in models}
 
 view = st.radio(
     "Which samples",

@@ -5,13 +5,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import jobs, plots
-from core.audio import AudioRenderError, render_wav
+from core import plots
 from core.data import Corpus, CorpusStats, corpus_stats, load_folder
 from core.data.uploads import accepted_files, display_name, load_upload_batch, safe_file_name, store_corpus
 from core.midi.score import MidiRejected
 from core.music.pianoroll import roll_to_midi_bytes
 from core.paths import DEFAULT_CORPUS
+from core.studio.choices import ChoiceError, active_corpus, set_active_corpus
+from pages.shared.audio import audio_player
 
 BUNDLED, UPLOAD = "Bundled Bach chorales", "Upload MIDI files"
 MAX_UPLOAD_MB = 20
@@ -40,13 +41,6 @@ def uploaded_corpus(files: list[tuple[str, bytes]]) -> tuple[Corpus, CorpusStats
     """An upload's corpus and statistics, cached by the files' names and bytes."""
     corpus = load_upload_batch(files)
     return corpus, corpus_stats(corpus)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def piece_audio(midi: bytes) -> tuple[bytes, str]:
-    """The WAV of a piece and a note on how it was made."""
-    audio = render_wav(midi)
-    return audio.wav, audio.note
 
 
 def choose_upload() -> list[tuple[str, bytes]]:
@@ -113,18 +107,7 @@ def show_piece_viewer(corpus: Corpus) -> None:
         on_click="ignore",
     )
     if st.session_state.get("audio_for") == midi:
-        show_audio(midi)
-
-
-def show_audio(midi: bytes) -> None:
-    try:
-        with st.spinner("Rendering audio…"):
-            wav, note = piece_audio(midi)
-    except AudioRenderError as error:
-        st.error(f"The audio could not be rendered: {error}")
-        return
-    st.audio(wav, format="audio/wav")
-    st.caption(note)
+        audio_player(midi, caption=True)
 
 
 def describe_folder(folder: Path) -> str:
@@ -136,13 +119,13 @@ def describe_folder(folder: Path) -> str:
 
 def use_for_training(source: str, files: list[tuple[str, bytes]], corpus: Corpus) -> None:
     st.subheader("Train on it")
-    st.caption(f"The Train page currently trains on {describe_folder(jobs.active_corpus())}.")
+    st.caption(f"The Train page currently trains on {describe_folder(active_corpus())}.")
     if not st.button("Use this corpus for training", key="use_corpus", type="primary"):
         return
     try:
         folder = DEFAULT_CORPUS if source == BUNDLED else store_corpus(accepted_files(files, corpus))
-        jobs.set_active_corpus(folder)
-    except (jobs.JobError, ValueError, OSError) as error:
+        set_active_corpus(folder)
+    except (ChoiceError, ValueError, OSError) as error:
         st.error(f"The corpus could not be chosen: {error}")
         return
     st.success(f"The Train page will now train on {describe_folder(folder)} ({len(corpus.pieces)} pieces).")

@@ -6,68 +6,22 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import jobs, plots
-from core.device import use_serving_threads
-from core.evaluate import (
-    ROW_ORDER,
-    TABLE_METRICS,
-    EvalConfig,
-    RealData,
-    corpus_real_data,
-    evaluate_checkpoint,
-)
-from core.music import metrics
+from core import plots
+from core.evaluation.evaluate import ROW_ORDER, TABLE_METRICS, EvalConfig, evaluate_model
+from core.evaluation.real import RealData, corpus_real_data
+from core.evaluation.report import COLUMN_NAMES, metric_meaning
+from core.paths import display_path
+from core.studio.catalog import checkpoint_stamp
+from core.studio.choices import active_checkpoint
+from pages.shared.models import model_and_ranker
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SIZES = (64, 128, 256, 512)
-COLUMN_NAMES = {
-    "real": "real (held out)",
-    "real_pieces": "real whole pieces",
-    "generated": "generated",
-    "top_k": "SVM top picks",
-    "random_pick": "random picks",
-    "random_roll": "baseline: random cells",
-    "shuffled_real": "baseline: shuffled real",
-}
-SET_MEANINGS = {
-    "mgeval_overlap": "Overlap of its feature-distance distributions with real music (1 = the same).",
-    "mgeval_kl": "KL divergence of those distributions from real music (0 = the same).",
-    "c2st_accuracy": "How often a classifier tells it from real music (0.5 = cannot tell).",
-    "ranker_score": "Mean SVM score (higher = more like the real music).",
-    "copy_rate": "Share of pieces that copy a training window exactly.",
-    "n_rolls": "Pieces in the set.",
-}
 PLOTTED = (
     ("ranker_score", "SVM score", "decision value", "The SVM's verdict: real music scores high."),
     ("polyphony", "polyphony", "notes at once", "How many notes sound together (chorales: about 4)."),
     ("pitch_range", "pitch range", "semitones", "Distance from the lowest to the highest note."),
     ("scale_consistency", "scale consistency", "share of notes", "How well the notes fit one key's scale."),
 )
-
-
-def metric_meaning(name: str) -> str:
-    """One line on what a table row measures (from the metric's docstring where it has one)."""
-    if name in SET_MEANINGS:
-        return SET_MEANINGS[name]
-    function = getattr(metrics, name, None)
-    doc = (function.__doc__ or "").strip().splitlines() if function else []
-    return doc[0].replace("``", "") if doc else ""
-
-
-def checkpoint_stamp(path: Path) -> float:
-    """Latest modification time of a checkpoint file or of the files in a checkpoint folder."""
-    files = [p for p in path.iterdir() if p.is_file()] if path.is_dir() else [path]
-    return max((p.stat().st_mtime for p in files), default=0.0)
-
-
-def describe_checkpoint(path: Path) -> str:
-    """A checkpoint as the page shows it (relative to the project or the runs folder, never a full path)."""
-    for root, prefix in ((jobs.runs_root(), "run "), (REPO_ROOT, "")):
-        try:
-            return prefix + path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            continue
-    return path.name
 
 
 @st.cache_resource(show_spinner=False)
@@ -79,8 +33,8 @@ def real_data() -> RealData:
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_evaluation(checkpoint: str, modified: float, n: int, seed: int) -> dict:
     """The evaluation, cached by checkpoint path, its modification time and the settings."""
-    use_serving_threads()
-    return evaluate_checkpoint(Path(checkpoint), EvalConfig(n=n, seed=seed), real=real_data())
+    model, ranker = model_and_ranker(Path(checkpoint))
+    return evaluate_model(model, real_data(), ranker, EvalConfig(n=n, seed=seed))
 
 
 def table_of(result: dict) -> dict[str, list]:
@@ -154,13 +108,11 @@ st.write(
     "How close is the generator's music to real Bach chorales? Each column summarises a set of 4-bar "
     "pieces with the same measures; the closer a column is to the real one, the better."
 )
-checkpoint = jobs.active_checkpoint()
+checkpoint = active_checkpoint()
 if not checkpoint.exists():
     st.info("There is no trained generator yet: train one on the Train page, then come back.")
     st.stop()
-st.caption(
-    f"Generator: {describe_checkpoint(checkpoint)} · compared with held-out chorales of the bundled corpus."
-)
+st.caption(f"Generator: {display_path(checkpoint)} · compared with held-out chorales of the bundled corpus.")
 n, seed = settings()
 request = (str(checkpoint), checkpoint_stamp(checkpoint), n, seed)
 st.caption("Candidates are ranked in groups of 32; the SVM keeps 4 of each group, a random pick keeps 4 too.")

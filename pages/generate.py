@@ -1,19 +1,14 @@
 """Generate & rank: the GAN writes candidates, the SVM scores them, the best are played."""
 
-from dataclasses import replace
-from pathlib import Path
-
 import streamlit as st
 
-from core import jobs
-from core.compare import MODEL_LABELS
 from core.music.pianoroll import PianoRoll, roll_to_midi_bytes
+from core.plots import piano_roll_figure, scores_bar_figure
+from core.ranking.pipeline import rank_samples
+from core.studio.catalog import checkpoint_choices, checkpoint_label
+from pages.shared.audio import audio_player
+from pages.shared.models import model_and_ranker
 
-BASELINE_CHECKPOINTS = {
-    model: jobs.REPO_ROOT / "checkpoints" / model
-    for model in ("lstm_lm", "cnn_gan")
-    if (jobs.REPO_ROOT / "checkpoints" / model).is_dir()
-}
 INSTRUMENTS = {
     "Acoustic grand piano": 0,
     "Church organ": 19,
@@ -24,56 +19,8 @@ INSTRUMENTS = {
 }
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the generator and its ranker…")
-def load_models(checkpoint: str, modified: float, temperature: float):
-    """The sampler and the SVM ranker of a checkpoint (kept across reruns and sessions)."""
-    from core.device import use_serving_threads
-    from core.pipeline import checkpoint_sampler, load_or_fit_ranker
-
-    use_serving_threads()
-    del modified  # part of the cache key: a re-trained checkpoint is loaded again
-    sampler = checkpoint_sampler(checkpoint, temperature)
-    return sampler, load_or_fit_ranker(checkpoint, sampler)
-
-
-@st.cache_data(max_entries=64, show_spinner="Rendering audio…")
-def render(midi: bytes) -> bytes:
-    from core.audio import render_wav
-
-    return render_wav(midi).wav
-
-
-def play(midi: bytes) -> bytes | None:
-    """An audio player for a piece (returns its WAV), or the reason it cannot be played."""
-    from core.audio import AudioRenderError
-
-    try:
-        wav = render(midi)
-    except AudioRenderError as error:
-        st.warning(f"This piece could not be rendered to audio: {error}")
-        return None
-    st.audio(wav, format="audio/wav")
-    return wav
-
-
-def checkpoint_choices() -> list[Path]:
-    choices = [jobs.active_checkpoint(), jobs.DEFAULT_CHECKPOINT, *BASELINE_CHECKPOINTS.values()]
-    for run in jobs.list_runs():
-        choices += [path for path in (run.best_checkpoint, run.last_checkpoint) if path.exists()]
-    return list(dict.fromkeys(choices))
-
-
-def label(path: Path) -> str:
-    if path == jobs.DEFAULT_CHECKPOINT:
-        return "Shipped default: LSTM-vs-LSTM GAN (Bach chorales)"
-    for model, folder in BASELINE_CHECKPOINTS.items():
-        if path == folder:
-            return f"Shipped baseline: {MODEL_LABELS[model]}"
-    return f"{path.parent.parent.name} · {path.stem}" if path.suffix == ".pt" else path.name
-
-
 def controls() -> dict:
-    checkpoint = st.selectbox("Generator", checkpoint_choices(), format_func=label)
+    checkpoint = st.selectbox("Generator", checkpoint_choices(), format_func=checkpoint_label)
     left, middle, right = st.columns(3)
     candidates = left.slider("Candidates to generate", 1, 64, 16)
     keep = left.slider("Pieces to keep", 1, candidates, min(4, candidates))
@@ -95,18 +42,14 @@ def controls() -> dict:
 
 
 def run_pipeline(settings: dict) -> list:
-    from core.pipeline import rank_rolls
-
-    checkpoint = settings["checkpoint"]
-    sampler, ranker = load_models(str(checkpoint), checkpoint.stat().st_mtime, settings["temperature"])
-    rolls = sampler(settings["candidates"], settings["bars"], settings["seed"])
-    rolls = [replace(roll, tempo_bpm=float(settings["tempo"])) for roll in rolls]
-    return rank_rolls(rolls, ranker, keep=settings["candidates"])
+    model, ranker = model_and_ranker(settings["checkpoint"])
+    samples = model.sample(
+        settings["candidates"], settings["bars"], settings["seed"], settings["temperature"]
+    )
+    return rank_samples(samples, ranker, None, model.spec, model.beats_per_bar, float(settings["tempo"]))
 
 
 def show_piece(piece, program: int, best: bool) -> None:
-    from core.plots import piano_roll_figure
-
     roll: PianoRoll = piece.roll
     title = f"#{piece.rank} · candidate {piece.candidate} · SVM score {piece.score:+.2f}"
     icon = ":material/trophy:" if best else None
@@ -121,15 +64,13 @@ def show_piece(piece, program: int, best: bool) -> None:
             "MIDI", midi, f"{name}.mid", "audio/midi", on_click="ignore", key=f"mid-{piece.candidate}"
         )
         if best or st.toggle("Listen", key=f"listen-{piece.candidate}"):
-            wav = play(midi)
+            wav = audio_player(midi)
             if wav is not None:
                 key = f"wav-{piece.candidate}"
                 right.download_button("WAV", wav, f"{name}.wav", "audio/wav", on_click="ignore", key=key)
 
 
 def show_results(ranked: list, settings: dict) -> None:
-    from core.plots import scores_bar_figure
-
     kept = ranked[: settings["keep"]]
     st.subheader("SVM ranking")
     st.caption(

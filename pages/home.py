@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.device import describe_device
+from core.training.context import describe_device
 
 PIPELINE_DOT = """
 digraph pipeline {

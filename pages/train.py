@@ -2,11 +2,14 @@
 
 import streamlit as st
 
-from core import jobs
-from core.compare import MODEL_LABELS
-from core.music.pianoroll import RollSpec, roll_from_arrays, roll_to_pretty_midi
-from core.presets import PRESETS, preset_config, preset_named
-from core.runs import read_metrics
+from core.families import MODEL_LABELS
+from core.music.pianoroll import RollSpec, roll_from_arrays, roll_to_midi_bytes
+from core.plots import piano_roll_figure, training_curves_figure
+from core.studio import jobs
+from core.studio.choices import active_corpus, set_active_checkpoint
+from core.training.presets import PRESETS, preset_config, preset_named
+from core.training.runfiles import read_metrics
+from pages.shared.audio import audio_player
 
 OBJECTIVE_LABELS = {
     "nonsaturating": "Non-saturating GAN loss (default)",
@@ -76,7 +79,7 @@ def baseline_config(model: str) -> dict:
 
 def start_form(busy: bool) -> None:
     st.subheader("Start a run")
-    corpus = jobs.active_corpus()
+    corpus = active_corpus()
     st.caption(f"Training corpus: **{corpus.name}** (choose another on the Dataset page).")
     model = st.selectbox("Model", list(MODEL_LABELS), format_func=MODEL_LABELS.get)
     config = gan_config() if model == "lstm_gan" else baseline_config(model)
@@ -99,8 +102,6 @@ def format_eta(seconds: float | None) -> str:
 
 
 def show_samples(run_id: str) -> None:
-    from core.plots import piano_roll_figure
-
     latest = jobs.latest_samples(run_id)
     if latest is None:
         st.caption("Samples appear here once the run writes its first batch.")
@@ -108,29 +109,11 @@ def show_samples(run_id: str) -> None:
     step, active, onset = latest
     roll = roll_from_arrays(active[0], onset[0], spec=RollSpec(n_pitches=active.shape[-1]))
     st.plotly_chart(piano_roll_figure(roll, title=f"A sample at step {step}"), key=f"sample-{run_id}")
-    from core.audio import AudioRenderError
-
-    try:
-        st.audio(render_sample(run_id, step, active[0].tobytes(), onset[0].tobytes(), active.shape[1:]))
-    except AudioRenderError as error:
-        st.caption(f"This sample could not be rendered to audio: {error}")
-
-
-@st.cache_data(max_entries=32, show_spinner="Rendering audio…")
-def render_sample(run_id: str, step: int, active: bytes, onset: bytes, shape: tuple[int, int]) -> bytes:
-    import numpy as np
-
-    from core.audio import render_wav
-
-    arrays = [np.frombuffer(data, dtype=bool).reshape(shape) for data in (active, onset)]
-    roll = roll_from_arrays(*arrays, spec=RollSpec(n_pitches=shape[1]))
-    return render_wav(roll_to_pretty_midi(roll)).wav
+    audio_player(roll_to_midi_bytes(roll))
 
 
 @st.fragment(run_every=2)
 def live_view(run_id: str) -> None:
-    from core.plots import training_curves_figure
-
     info = jobs.run_info(run_id)
     was_alive = st.session_state.get(f"alive-{run_id}", False)
     st.session_state[f"alive-{run_id}"] = info.alive
@@ -175,7 +158,7 @@ def runs_table() -> None:
             st.error(str(error))
     checkpoint = info.best_checkpoint if info.best_checkpoint.exists() else info.last_checkpoint
     if right.button("Use as the generator", disabled=not checkpoint.exists()):
-        jobs.set_active_checkpoint(checkpoint)
+        set_active_checkpoint(checkpoint)
         st.success(f"The Generate page now uses {run_id}'s {checkpoint.stem} checkpoint.")
 
 

@@ -4,7 +4,6 @@ those, never each other."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -22,21 +21,24 @@ def small_checkpoint_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An untrained small generator in the shipped format, with a quickly fitted ranker beside it."""
     import torch
 
-    from core.evaluate import checkpoint_generator, corpus_real_data
-    from core.models import LSTMGenerator, ModelConfig
-    from core.ranker import RankerConfig, fit_on_rolls
-    from core.train import TrainConfig
+    from core.data.reference import bundled_windows
+    from core.models.lstm_gan import LSTMGenerator, ModelConfig
+    from core.ranking.svm import RankerConfig, fit_on_rolls
+    from core.sampling import load_model
+    from core.training.config import config_to_dict
+    from core.training.lstm_gan import GANTrainConfig
 
     small = ModelConfig(n_pitches=48, latent_dim=8, noise_dim=4, g_hidden=32, d_hidden=8, d_layers=1)
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("checkpoints") / "ckpt"
     folder.mkdir()
     torch.save(LSTMGenerator(small).state_dict(), folder / "model.pt")
-    (folder / "config.json").write_text(json.dumps(asdict(TrainConfig(model=small))))
-    real = corpus_real_data()
-    generated = checkpoint_generator(folder)(64, 99)
+    (folder / "config.json").write_text(json.dumps(config_to_dict(GANTrainConfig(net=small))))
+    train_active, train_onset = bundled_windows("train")
+    generated = load_model(folder).sample(64, 4, 99)
     quick_svm = RankerConfig(c_grid=(1.0,), gamma_scales=(1.0,), cv_folds=2)
-    ranker = fit_on_rolls((real.train[0][:200], real.train[1][:200]), generated, config=quick_svm)
+    real = (train_active[:200], train_onset[:200])
+    ranker = fit_on_rolls(real, (generated.active, generated.onset), config=quick_svm)
     ranker.save(folder / "ranker.npz")
     return folder
 

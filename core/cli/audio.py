@@ -12,6 +12,7 @@ import pretty_midi
 from core.audio.config import AudioRenderError, RenderConfig
 from core.audio.render import render_wav
 from core.audio.wav import wav_rms_dbfs
+from core.files import write_bytes_atomic
 from core.midi.parser import load_midi
 from core.midi.score import MidiRejected
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             use_cache=not args.no_cache,
         )
         audio = render_wav(_load_midi_file(args.midi), config)
-        args.wav.write_bytes(audio.wav)
+        write_bytes_atomic(args.wav, audio.wav)
     except (AudioRenderError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

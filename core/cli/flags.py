@@ -33,3 +33,13 @@ def add_dataclass_flags(
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, **options)
         else:
             parser.add_argument(flag, type=kind, choices=(choices or {}).get(f.name), **options)
+
+
+def add_config_flags(
+    parser: argparse.ArgumentParser, cls: type, choices: Mapping[str, Sequence[str]] | None = None
+) -> None:
+    """A flag for every field of a family config: its ``net``, ``data`` and ``run`` sections and its own."""
+    for f in dataclasses.fields(cls):
+        if f.name in ("net", "data", "run"):
+            add_dataclass_flags(parser, type(f.default_factory()), choices=choices)
+    add_dataclass_flags(parser, cls, {"net", "data", "run"}, choices=choices)

@@ -26,12 +26,11 @@ from tqdm import tqdm
 from core.data.rollcache import cache_key, read_roll, write_roll
 from core.midi.parser import MidiParser, read_source
 from core.midi.score import MidiLimits, MidiRejected, Score
-from core.music.pianoroll import PianoRoll, RollSpec, score_to_roll
+from core.music.pianoroll import DEFAULT_SPEC, PianoRoll, RollSpec, score_to_roll
 from core.music.theory import PITCH_NAMES
 
 MIDI_SUFFIXES = (".mid", ".midi")
 MANIFEST_NAME = "manifest.csv"
-DEFAULT_SPEC = RollSpec()
 DEFAULT_LIMITS = MidiLimits()
 PARSE_WORKERS = 2
 """Worker processes for a load with cache misses (the second starts only while the first is busy)."""

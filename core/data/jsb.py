@@ -8,11 +8,10 @@ list of frames and a frame a list of MIDI pitches. The benchmark's frames are qu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from core.paths import JSB_DIR
 
@@ -46,26 +45,6 @@ def load_jsb(
         raise ValueError(f"resolution must be one of {', '.join(JSB_FILES)}, not {resolution!r}")
     data = json.loads((Path(folder) / JSB_FILES[resolution]).read_text())
     return {split: [piece_to_frames(p, lowest, n_pitches) for p in data[split]] for split in SPLITS}
-
-
-def pad_pieces(pieces: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pieces of different lengths as ``frames float[B, T_max, P]`` and ``mask bool[B, T_max]``."""
-    longest = max(len(p) for p in pieces)
-    frames = torch.zeros(len(pieces), longest, pieces[0].shape[1])
-    mask = torch.zeros(len(pieces), longest, dtype=torch.bool)
-    for i, piece in enumerate(pieces):
-        frames[i, : len(piece)] = torch.from_numpy(piece.astype(np.float32))
-        mask[i, : len(piece)] = True
-    return frames, mask
-
-
-def batches(
-    pieces: Sequence[np.ndarray], batch_size: int, rng: np.random.Generator | None = None
-) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Padded batches over all pieces, shuffled when ``rng`` is given."""
-    order = rng.permutation(len(pieces)) if rng is not None else np.arange(len(pieces))
-    for start in range(0, len(order), batch_size):
-        yield pad_pieces([pieces[i] for i in order[start : start + batch_size]])
 
 
 def random_transpositions(

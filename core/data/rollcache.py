@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import zipfile
 from dataclasses import asdict
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.files import write_bytes_atomic
+from core.files import write_npz_atomic
 from core.midi.score import MidiLimits
 from core.music.pianoroll import CODEC_VERSION, PianoRoll, RollSpec
 from core.paths import cache_subdir
@@ -47,10 +46,8 @@ def write_roll(key: str, roll: PianoRoll, info: dict) -> None:
     """Store a roll and its file's summary under ``key``; a read-only or full disk only costs speed."""
     cells = roll.velocity | np.where(roll.onset, ONSET_BIT, np.uint8(0))
     info = {**info, "tempo_bpm": roll.tempo_bpm, "beats_per_bar": roll.beats_per_bar}
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, cells=cells, info=np.array(json.dumps(info)))
     with contextlib.suppress(OSError):
-        write_bytes_atomic(cache_dir() / f"{key}.npz", buffer.getvalue())
+        write_npz_atomic(cache_dir() / f"{key}.npz", {"cells": cells, "info": np.array(json.dumps(info))})
 
 
 def read_roll(key: str, spec: RollSpec) -> tuple[PianoRoll, dict] | None:

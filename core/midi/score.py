@@ -115,6 +115,7 @@ class Score:
     def to_pretty_midi(self):  # -> pretty_midi.PrettyMIDI (imported lazily)
         """Rebuild a PrettyMIDI object: one instrument per (track, program, drum) group, named after its
         track; the markers become text events."""
+        # pretty_midi (with mido) takes about 0.3 s to import; only this conversion needs it
         import pretty_midi
 
         pm = pretty_midi.PrettyMIDI(initial_tempo=float(self.tempo_bpm))

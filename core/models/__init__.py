@@ -1,17 +1,9 @@
-"""The GAN's networks: an autoregressive LSTM generator and a bidirectional LSTM discriminator."""
+"""The networks of every model family (one module each: config, networks, sampling), the GAN objectives,
+and checkpoint files.
 
-from core.models.config import ModelConfig
-from core.models.discriminator import LSTMDiscriminator
-from core.models.generator import GeneratorOutput, LSTMGenerator, mle_loss
-from core.models.objectives import OBJECTIVES, discriminator_loss, generator_loss
+- :mod:`core.models.lstm_gan`: the LSTM-vs-LSTM GAN (this project);
+- :mod:`core.models.lstm_lm`: the next-step LSTM (Huang & Wu 2016);
+- :mod:`core.models.cnn_gan`: the MidiNet-style convolutional GAN (Yang et al. 2017).
 
-__all__ = [
-    "OBJECTIVES",
-    "GeneratorOutput",
-    "LSTMDiscriminator",
-    "LSTMGenerator",
-    "ModelConfig",
-    "discriminator_loss",
-    "generator_loss",
-    "mle_loss",
-]
+Training lives in :mod:`core.training`; the family registry in :mod:`core.families`.
+"""

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.models.base import SampleRequest, Samples
+
 
 @dataclass(frozen=True)
 class CNNGANConfig:
@@ -194,3 +196,14 @@ def sample_bars(
         previous = bars_from_logits(logits, temperature, threshold, generator, previous[:, 0, -1])
         out.append(previous)
     return torch.cat(out, dim=2)
+
+
+def sample(net: BarGenerator, request: SampleRequest) -> Samples:
+    """Pieces of ``request.steps`` steps (whole bars), generated bar by bar (eval mode)."""
+    bars = -(-request.steps // net.cfg.steps_per_bar)
+    device = next(net.parameters()).device
+    pieces = sample_bars(
+        net, request.n, bars, request.temperature, request.threshold, request.generator(device)
+    )
+    array = pieces.cpu().numpy()[:, :, : request.steps] > 0.5
+    return Samples(array[:, 0], array[:, 1] & array[:, 0])

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.models.base import SampleRequest, Samples
+
 
 @dataclass(frozen=True)
 class LMConfig:
@@ -171,3 +173,18 @@ def sample_frames(
             previous = active
         frames.append(previous)
     return torch.stack(frames, dim=1)
+
+
+def sample(net: LSTMLanguageModel, request: SampleRequest) -> Samples:
+    """Free-running pieces (eval mode); without onset outputs a note starts wherever a pitch turns on."""
+    device = next(net.parameters()).device
+    frames = sample_frames(
+        net, request.n, request.steps, request.temperature, request.threshold, request.generator(device)
+    )
+    n = net.cfg.n_pitches
+    if net.cfg.onsets:
+        return Samples.from_frames(frames, n)
+    active = frames.cpu().numpy() > 0.5
+    onset = active.copy()
+    onset[:, 1:] &= ~active[:, :-1]
+    return Samples(active, onset)

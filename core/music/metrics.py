@@ -347,6 +347,7 @@ def classifier_two_sample_test(real: np.ndarray, generated: np.ndarray, seed: in
     the other half tests it; accuracy 0.5 means indistinguishable, the p-value is that of the
     accuracy under chance (p = 0.5).
     """
+    # scikit-learn takes about a second to import; only the two-sample test needs it
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC

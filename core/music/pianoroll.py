@@ -29,7 +29,7 @@ import numpy as np
 
 from core.midi.score import Score
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for type hints only
     import pretty_midi
 
 CODEC_VERSION = "roll-1"
@@ -67,6 +67,10 @@ class RollSpec:
         return self.lowest_pitch + self.n_pitches - 1
 
 
+DEFAULT_SPEC = RollSpec()
+"""C2–B5 on a 16th-note grid: the grid of the bundled chorales and the shipped models."""
+
+
 @dataclass
 class PianoRoll:
     """A piece on the grid of ``spec``: ``active``, ``onset`` and ``velocity`` are ``[T, P]`` arrays."""
@@ -74,7 +78,7 @@ class PianoRoll:
     active: np.ndarray
     onset: np.ndarray
     velocity: np.ndarray
-    spec: RollSpec = RollSpec()
+    spec: RollSpec = DEFAULT_SPEC
     tempo_bpm: float = 100.0
     beats_per_bar: int = 4
 
@@ -170,7 +174,7 @@ def notes_to_roll(
     starts: np.ndarray,
     ends: np.ndarray,
     velocities: np.ndarray,
-    spec: RollSpec = RollSpec(),
+    spec: RollSpec = DEFAULT_SPEC,
     n_steps: int | None = None,
     *,
     tempo_bpm: float = 100.0,
@@ -201,7 +205,7 @@ def notes_to_roll(
     return PianoRoll(velocity > 0, onset, velocity, spec, float(tempo_bpm), int(beats_per_bar))
 
 
-def score_to_roll(score: Score, spec: RollSpec = RollSpec()) -> PianoRoll:
+def score_to_roll(score: Score, spec: RollSpec = DEFAULT_SPEC) -> PianoRoll:
     """The beat-synchronous roll of a score: drums dropped, out-of-range pitches folded by octaves.
 
     Note times become beat positions through ``score.beat_times``; a step is ``round(beat *
@@ -264,6 +268,7 @@ def roll_to_pretty_midi(
     A note takes the velocity of its first cell (:data:`DEFAULT_VELOCITY` where that is 0). Silent steps
     at the end are kept by a text event ("end") at the end of the roll.
     """
+    # pretty_midi (with mido) takes about 0.3 s to import; reading rolls never needs it
     import pretty_midi
 
     tempo = float(tempo_bpm or roll.tempo_bpm)
@@ -302,7 +307,7 @@ def roll_from_arrays(
     active: np.ndarray,
     onset: np.ndarray | None = None,
     velocity: np.ndarray | None = None,
-    spec: RollSpec = RollSpec(),
+    spec: RollSpec = DEFAULT_SPEC,
     tempo_bpm: float = 100.0,
     beats_per_bar: int = 4,
 ) -> PianoRoll:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.music import metrics
+
 TARGETS = {"polyphony_rel": 0.10, "spread_ratio": 1.5, "pitch_class_l1": 0.15, "note_length_rel": 0.20}
 
 
@@ -59,3 +61,12 @@ def nearest_distance(samples: np.ndarray, corpus: np.ndarray, chunk: int = 1024)
         hamming = a_sq[:, None] + b.sum(1)[None, :] - 2.0 * (a @ b.T)
         best = np.minimum(best, hamming.min(1))
     return best / a.shape[1]
+
+
+def pitch_content_stats(active: np.ndarray, onset: np.ndarray, lowest_pitch: int = 36) -> dict[str, float]:
+    """Means over the rolls of scale consistency, pitch-class entropy and pitch classes used."""
+    return {
+        "scale_consistency": float(np.nanmean(metrics.scale_consistency(active, onset, lowest_pitch))),
+        "pitch_class_entropy": float(np.nanmean(metrics.pitch_class_entropy(active, onset, lowest_pitch))),
+        "pitch_classes_used": float(np.nanmean(metrics.n_pitch_classes_used(active, lowest_pitch))),
+    }

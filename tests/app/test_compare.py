@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import compare
+from core.evaluation import compare
 
 PAGE = "../../pages/compare.py"
 

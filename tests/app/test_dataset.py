@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
 from core.paths import DEFAULT_CORPUS
+from core.studio import choices
 from tests.support.midi_files import make_midi
 
 PAGE = "../../pages/dataset.py"
@@ -55,7 +55,7 @@ def test_bundled_corpus_becomes_the_training_corpus() -> None:
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     at.button(key="use_corpus").click().run()
     assert not at.exception
-    assert jobs.active_corpus().resolve() == DEFAULT_CORPUS.resolve()
+    assert choices.active_corpus().resolve() == DEFAULT_CORPUS.resolve()
     assert "bundled Bach chorales" in at.success[0].value
 
 
@@ -81,7 +81,7 @@ def test_zip_upload_lists_each_member(tmp_path, monkeypatch) -> None:
     rows = {row["file"]: row["status"] for row in report_rows(at)}
     assert rows == {"chorales/one.mid": "accepted", "chorales/notes.txt": "rejected"}
     at.button(key="use_corpus").click().run()
-    assert [path.name for path in jobs.active_corpus().iterdir()] == ["one.mid"]
+    assert [path.name for path in choices.active_corpus().iterdir()] == ["one.mid"]
 
 
 def test_upload_becomes_the_training_corpus(tmp_path, monkeypatch) -> None:
@@ -89,7 +89,7 @@ def test_upload_becomes_the_training_corpus(tmp_path, monkeypatch) -> None:
     at = upload_page(tmp_path, monkeypatch, [("../evil name.mid", good), ("bad.mid", b"junk")])
     at.button(key="use_corpus").click().run()
     assert not at.exception
-    folder = jobs.active_corpus()
+    folder = choices.active_corpus()
     assert folder.parent == tmp_path / "cache" / "corpora"
     assert [(path.name, path.read_bytes()) for path in folder.iterdir()] == [("evil name.mid", good)]
     assert "uploaded corpus" in at.success[0].value

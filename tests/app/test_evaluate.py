@@ -9,7 +9,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
+from core.studio import choices
 
 PAGE = "../../pages/evaluate.py"
 TIMEOUT = 60
@@ -32,7 +32,7 @@ def one_torch_thread() -> Iterator[None]:
 @pytest.fixture
 def small_checkpoint(small_checkpoint_folder: Path) -> Path:
     """The small generator as the active checkpoint."""
-    jobs.set_active_checkpoint(small_checkpoint_folder)
+    choices.set_active_checkpoint(small_checkpoint_folder)
     return small_checkpoint_folder
 
 
@@ -66,7 +66,7 @@ def test_results_stay_after_a_rerun_and_follow_the_settings(small_checkpoint: Pa
 
 
 def test_missing_generator_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jobs, "DEFAULT_CHECKPOINT", tmp_path / "no-such-checkpoint")
+    monkeypatch.setattr(choices, "DEFAULT_CHECKPOINT", tmp_path / "no-such-checkpoint")
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert "no trained generator" in at.info[0].value
@@ -78,7 +78,7 @@ def test_broken_checkpoint_shows_an_error_not_a_trace(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "model.pt").write_bytes(b"not a checkpoint")
     (folder / "config.json").write_text("{}")
-    jobs.set_active_checkpoint(folder)
+    choices.set_active_checkpoint(folder)
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     at.button(key="evaluate").click().run()
     assert not at.exception

@@ -9,7 +9,8 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
+from core.paths import RUNS_ENV
+from core.studio import choices
 
 PAGE = "../../pages/generate.py"
 
@@ -18,9 +19,9 @@ PAGE = "../../pages/generate.py"
 def active_small_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_checkpoint_folder: Path
 ) -> Iterator[Path]:
-    monkeypatch.setenv(jobs.RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
     monkeypatch.setenv("GMS_CACHE_DIR", str(tmp_path / "cache"))
-    jobs.set_active_checkpoint(small_checkpoint_folder)
+    choices.set_active_checkpoint(small_checkpoint_folder)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield small_checkpoint_folder
@@ -71,7 +72,7 @@ def test_a_broken_checkpoint_gives_a_message_not_a_trace(tmp_path: Path) -> None
     broken.mkdir()
     (broken / "model.pt").write_bytes(b"not a checkpoint")
     (broken / "config.json").write_text("{}")
-    jobs.set_active_checkpoint(broken)
+    choices.set_active_checkpoint(broken)
     at = generate(AppTest.from_file(PAGE, default_timeout=60).run())
     assert not at.exception
     assert at.error and "Could not generate" in at.error[0].value

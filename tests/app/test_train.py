@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
+from core.paths import RUNS_ENV
+from core.studio import jobs
 
 PAGE = "../../pages/train.py"
 
 
 @pytest.fixture(autouse=True)
 def isolated_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(jobs.RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
     yield tmp_path / "runs"
     for info in jobs.list_runs():
         if info.alive:

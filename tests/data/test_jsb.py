@@ -5,26 +5,19 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from core.baselines import save_folder
-from core.data.jsb import (
-    JSB_DIR,
-    batches,
-    load_jsb,
-    pad_pieces,
-    piece_to_frames,
-    random_transpositions,
-    uniform_nll_per_frame,
-)
+from core.data.config import DataConfig
+from core.data.jsb import JSB_DIR, load_jsb, piece_to_frames, random_transpositions, uniform_nll_per_frame
+from core.models.checkpoint import write_checkpoint_folder
 from core.models.lstm_lm import LMConfig, LSTMLanguageModel, frame_nll
 from core.paths import REPO_ROOT
-from core.train_lm import LMTrainConfig, sequence_nll
+from core.training.config import config_to_dict
+from core.training.lstm_lm import LMTrainConfig, batches, pad_pieces, sequence_nll
 
 BENCHMARK = REPO_ROOT / "benchmarks" / "jsb_nll.py"
 
@@ -114,9 +107,10 @@ def test_benchmark_script_prints_the_test_nll_last(tmp_path: Path, capsys: pytes
     spec = importlib.util.spec_from_file_location("jsb_nll", BENCHMARK)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    cfg = LMTrainConfig(net=LMConfig(n_pitches=88, hidden=8, layers=1, onsets=False), data="jsb-quarter")
+    net = LMConfig(n_pitches=88, hidden=8, layers=1, onsets=False)
+    cfg = LMTrainConfig(net=net, source="jsb-quarter", data=DataConfig(lowest_pitch=21, steps_per_beat=1))
     model = LSTMLanguageModel(cfg.net)
-    save_folder(tmp_path / "ckpt", model.state_dict(), asdict(cfg))
+    write_checkpoint_folder(tmp_path / "ckpt", model.state_dict(), config_to_dict(cfg))
     assert module.main(["--checkpoint", str(tmp_path / "ckpt")]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("test_nll_nats_per_frame=")

@@ -8,20 +8,26 @@ import math
 import numpy as np
 import pytest
 
-from core import evaluate as ev
-from core import ranker as rk
+from core.cli import evaluate as evaluate_cli
+from core.evaluation import evaluate as ev
+from core.evaluation.real import RealData
+from core.evaluation.report import markdown_table
+from core.files import json_ready
+from core.models.base import Samples
+from core.ranking import negatives as neg
+from core.ranking import svm as rk
 from tests.support.rolls import STEPS, P, chorale_like_windows
 
 CONFIG = ev.EvalConfig(n=64, candidates=16, keep=4, seed=0)
 SMALL = rk.RankerConfig(c_grid=(1.0,), gamma_scales=(1.0,), cv_folds=3)
 
 
-def synthetic_real() -> ev.RealData:
+def synthetic_real() -> RealData:
     train = chorale_like_windows(160, seed=40)
     test = chorale_like_windows(120, seed=41)
     long_a, long_o = chorale_like_windows(6, seed=42)
     pieces = [(np.concatenate(long_a[:3]), np.concatenate(long_o[:3])), (long_a[3], long_o[3])]
-    return ev.RealData(train=train, test=test, pieces=pieces)
+    return RealData(train=train, test=test, pieces=pieces)
 
 
 def fake_generator(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -30,18 +36,23 @@ def fake_generator(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     active, onset = chorale_like_windows(n, seed=seed + 500)
     flip = rng.random(active.shape) < rng.uniform(0.0, 0.03, size=(n, 1, 1))
     active = active ^ flip
-    return active, (onset & active) | rk.onsets_from_active(active)
+    return active, (onset & active) | neg.onsets_from_active(active)
+
+
+class FakeModel:
+    def sample(self, n: int, bars: int = 4, seed: int = 0, temperature: float = 1.0) -> Samples:
+        return Samples(*fake_generator(n, seed))
 
 
 @pytest.fixture(scope="module")
-def real() -> ev.RealData:
+def real() -> RealData:
     return synthetic_real()
 
 
 @pytest.fixture(scope="module")
 def result(real) -> dict:
     ranker = rk.fit_on_rolls(real.train, fake_generator(150, seed=9), n_degenerate=80, config=SMALL)
-    return ev.evaluate(fake_generator, real, ranker, CONFIG)
+    return ev.evaluate(FakeModel(), real, ranker, CONFIG)
 
 
 def test_rows_and_top_level_numbers(result) -> None:
@@ -83,11 +94,11 @@ def test_pick_top_and_random_stay_in_their_groups(real) -> None:
 
 
 def test_markdown_and_json(result) -> None:
-    table = ev.markdown_table(result)
+    table = markdown_table(result)
     header = table.splitlines()[0]
     assert header.startswith("| metric | real | real_pieces | generated | top_k | random_pick |")
     assert all(f"| {name} |" in table for name in ev.TABLE_METRICS)
-    text = json.dumps(ev._json_ready(result), allow_nan=False)
+    text = json.dumps(json_ready(result), allow_nan=False)
     assert json.loads(text)["top_k"]["polyphony"] == pytest.approx(result["top_k"]["polyphony"])
 
 
@@ -99,9 +110,12 @@ def test_per_roll_metrics_of_a_silent_roll_are_nan_or_zero() -> None:
 
 
 def test_cli_writes_table_and_json(monkeypatch, tmp_path, capsys) -> None:
-    monkeypatch.setattr(ev, "corpus_real_data", synthetic_real)
+    monkeypatch.setattr(evaluate_cli, "corpus_real_data", synthetic_real)
     out = tmp_path / "eval.json"
-    assert ev.main(["--generator", "shuffled", "--n", "64", "--candidates", "16", "--json", str(out)]) == 0
+    assert (
+        evaluate_cli.main(["--generator", "shuffled", "--n", "64", "--candidates", "16", "--json", str(out)])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "| polyphony |" in printed and "C2ST" in printed
     data = json.loads(out.read_text())

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.baselines import load_baseline, sample_baseline_arrays
+from core.cli.train import main as train_main
 from core.models.cnn_gan import (
     BarDiscriminator,
     BarGenerator,
@@ -18,8 +18,9 @@ from core.models.cnn_gan import (
     feature_matching,
     sample_bars,
 )
-from core.train_baselines import main as train_main
-from core.train_cnn_gan import CNNGANTrainConfig, bar_pairs, build_cnn_gan, gan_iteration
+from core.sampling import load_model
+from core.training.cnn_gan import CNNGANTrainConfig, CNNGANTrainer, bar_pairs
+from core.training.context import Context, seed_step
 from tests.support.corpus import write_corpus
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -83,17 +84,16 @@ def test_sampled_pieces_are_bar_by_bar_reproducible_and_valid() -> None:
 
 
 def test_tiny_gan_moves_towards_the_real_chord() -> None:
-    cfg = CNNGANTrainConfig(net=SMALL, batch_size=16, lr_g=5e-3, lr_d=5e-3, seed=0)
+    cfg = CNNGANTrainConfig(net=SMALL, batch_size=16, lr_g=5e-3, lr_d=5e-3)
     active = np.zeros((8, 16, 12), dtype=bool)
     active[:, :, [0, 4, 7]] = True
     onset = np.zeros_like(active)
     onset[:, ::4] = active[:, ::4]
-    pairs = bar_pairs(active, onset, 8)
-    state = build_cnn_gan(cfg)
-    records = [gan_iteration(state, pairs, cfg) for _ in range(40)]
+    trainer = CNNGANTrainer(cfg, Context(device=torch.device("cpu")), None, pairs=bar_pairs(active, onset, 8))
+    records = [trainer.train_step(seed_step(0, step)) for step in range(40)]
     assert all(np.isfinite(list(r.values())).all() for r in records)
-    state.g.eval()
-    bars = sample_bars(state.g, 32, 1, generator=torch.Generator().manual_seed(0))
+    trainer.g.eval()
+    bars = sample_bars(trainer.g, 32, 1, generator=torch.Generator().manual_seed(0))
     density = bars[:, 0].mean(dim=(0, 1))
     assert float(density[[0, 4, 7]].mean()) > 0.8
     assert float(density[[1, 2, 3, 5, 6, 8, 9, 10, 11]].mean()) < 0.2
@@ -112,12 +112,11 @@ def test_training_run_writes_the_run_folder_and_samples_through_the_common_loade
     assert status["state"] == "finished" and status["step"] == 4 and status["phase"] == "gan"
     scored = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in scored if "q_score" in m] == [2, 4]
-    baseline = load_baseline(run / "checkpoints" / "best.pt")
-    assert baseline.kind == "cnn_gan"
-    active, onset = sample_baseline_arrays(baseline, 3, bars=2, seed=1)
-    assert active.shape == (3, 32, 48) and not (onset & ~active).any()
-    again, _ = sample_baseline_arrays(baseline, 3, bars=2, seed=1)
-    assert np.array_equal(active, again)
+    model = load_model(run / "checkpoints" / "best.pt")
+    assert model.kind == "cnn_gan"
+    samples = model.sample(3, bars=2, seed=1)
+    assert samples.active.shape == (3, 32, 48) and not (samples.onset & ~samples.active).any()
+    assert np.array_equal(samples.active, model.sample(3, bars=2, seed=1).active)
 
 
 def test_decoding_starts_notes_where_cells_turn_on_and_restrikes_only_confident_onsets() -> None:

@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from core.models import (
+from core.models.lstm_gan import (
     LSTMDiscriminator,
     LSTMGenerator,
     ModelConfig,
-    discriminator_loss,
-    generator_loss,
+    _relaxed_top_k,
+    _set_nll,
     mle_loss,
+    sample_latents,
 )
-from core.models.generator import _relaxed_top_k, _set_nll, sample_latents
-from core.models.objectives import gradient_penalty, interpolate
+from core.models.objectives import discriminator_loss, generator_loss, gradient_penalty, interpolate
 from core.music.quality import compare_stats, nearest_distance, quality_score, roll_stats
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 import torch
 
-from core.baselines import config_from_dict, load_baseline, model_kind, sample_baseline_rolls
-from core.generate import load_generator, sample_rolls
+from core.cli.generate import main as generate_main
+from core.cli.train import main as train_main
+from core.cli.train import requested_family
 from core.models.lstm_lm import LMConfig, LSTMLanguageModel, frame_nll, sample_frames
-from core.train import main as engine_main
-from core.train_baselines import main as train_main
-from core.train_baselines import requested_model
-from core.train_lm import LMState, LMTrainConfig, anneal, fit_lm, sequence_nll
+from core.sampling import load_model
+from core.training.config import config_from_dict, model_kind
+from core.training.context import Context
+from core.training.data import WindowSet
+from core.training.lstm_lm import LMTrainConfig, LMTrainer, sequence_nll
 from tests.support.corpus import write_corpus
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -87,27 +89,35 @@ def test_sampling_is_reproducible_and_onsets_lie_inside_active_cells() -> None:
     assert set(cold.unique().tolist()) <= {0.0, 1.0}
 
 
+def trainer_on(cfg: LMTrainConfig, pieces: np.ndarray) -> LMTrainer:
+    """A trainer whose training and validation sequences are ``pieces`` bool [N, T, P]."""
+    silent = np.zeros_like(pieces)
+    return LMTrainer(cfg, Context(device=torch.device("cpu")), WindowSet(pieces, silent, pieces, silent))
+
+
 def test_lr_is_cut_after_patience_stale_epochs() -> None:
     cfg = LMTrainConfig(net=tiny(), lr=1e-2, patience=2, lr_factor=0.5, min_lr=3e-3)
-    model = LSTMLanguageModel(cfg.net)
-    state = LMState(model, torch.optim.Adam(model.parameters(), lr=cfg.lr))
-    assert anneal(state, 5.0, cfg) and state.best_state is not None
-    assert anneal(state, 5.5, cfg)
-    assert anneal(state, 5.5, cfg) and state.optimizer.param_groups[0]["lr"] == pytest.approx(5e-3)
-    anneal(state, 5.5, cfg)
-    assert not anneal(state, 5.5, cfg)  # 2.5e-3 < min_lr: the schedule ends
+    trainer = trainer_on(cfg, np.zeros((1, 4, 12), bool))
+    assert trainer.anneal(5.0) and trainer.best_state is not None
+    assert trainer.anneal(5.5)
+    assert trainer.anneal(5.5) and trainer.optimizer.param_groups[0]["lr"] == pytest.approx(5e-3)
+    trainer.anneal(5.5)
+    assert not trainer.anneal(5.5)  # 2.5e-3 < min_lr: the schedule ends
 
 
 def test_tiny_model_learns_a_repeating_progression() -> None:
     chords = [[0, 4, 7], [5, 9], [7, 11, 2], [0, 4, 7]]
-    piece = np.zeros((32, 12), dtype=np.float32)
+    piece = np.zeros((32, 12), dtype=bool)
     for t in range(32):
-        piece[t, chords[(t // 2) % 4]] = 1.0
-    cfg = LMTrainConfig(net=tiny(onsets=False), epochs=120, batch_size=4, lr=1e-2, patience=50, seed=1)
-    pieces = [piece] * 4
+        piece[t, chords[(t // 2) % 4]] = True
+    cfg = LMTrainConfig(net=tiny(onsets=False), epochs=120, batch_size=4, lr=1e-2, patience=50)
+    cfg = replace(cfg, run=replace(cfg.run, seed=1))
+    pieces = [piece.astype(np.float32)] * 4
     before = sequence_nll(LSTMLanguageModel(cfg.net), pieces)
-    state = fit_lm(cfg, pieces, pieces)
-    after = sequence_nll(state.model, pieces)
+    trainer = trainer_on(cfg, np.stack([piece] * 4))
+    for _ in range(cfg.epochs):
+        trainer.train_step(None)
+    after = sequence_nll(trainer.model, pieces)
     assert before > 12 * math.log(2) * 0.8
     assert after < 2.0 < 6.0 < before
 
@@ -119,7 +129,17 @@ def test_training_run_writes_the_run_folder_and_a_loadable_checkpoint(
     corpus = write_corpus(tmp_path / "corpus")
     run = tmp_path / "run"
     flags = ["--model", "lstm_lm", "--run-dir", str(run), "--data-dir", str(corpus), "--epochs", "2"]
-    flags += ["--hidden", "16", "--eval-every", "1", "--eval-samples", "4", "--within-frame"]
+    flags += [
+        "--hidden",
+        "16",
+        "--eval-every",
+        "1",
+        "--sample-every",
+        "1",
+        "--eval-samples",
+        "4",
+        "--within-frame",
+    ]
     assert train_main(flags) == 0
     status = json.loads((run / "status.json").read_text())
     assert status["state"] == "finished" and status["step"] == 2
@@ -127,31 +147,29 @@ def test_training_run_writes_the_run_folder_and_a_loadable_checkpoint(
     assert [m["epoch"] for m in metrics] == [1, 2] and all("q_score" in m for m in metrics)
     assert (run / "samples" / "step_0000001_0.mid").exists()
     config = json.loads((run / "config.json").read_text())
-    assert model_kind(config) == "lstm_lm" and config_from_dict(config).net.within_frame
-    baseline = load_baseline(run / "checkpoints" / "best.pt")
-    rolls = sample_baseline_rolls(baseline, 2, bars=3, seed=4, tempo_bpm=90)
+    assert model_kind(config) == "lstm_lm" and config_from_dict(LMTrainConfig, config).net.within_frame
+    model = load_model(run / "checkpoints" / "best.pt")
+    rolls = model.to_rolls(model.sample(2, bars=3, seed=4), tempo_bpm=90)
     assert [r.active.shape for r in rolls] == [(48, 48)] * 2 and rolls[0].tempo_bpm == 90
-    assert train_main(["--export", str(run / "checkpoints" / "last.pt"), str(tmp_path / "export")]) == 0
-    assert load_baseline(tmp_path / "export").kind == "lstm_lm"
-    loaded = load_generator(tmp_path / "export")  # the app's common loader dispatches on "model"
-    assert [r.n_steps for r in sample_rolls(loaded, 2, bars=1, seed=0)] == [16, 16]
+    export = ["--checkpoint", str(run / "checkpoints" / "last.pt"), "--export", str(tmp_path / "export")]
+    assert generate_main(export) == 0
+    loaded = load_model(tmp_path / "export")  # the one loader dispatches on the config's "model"
+    assert loaded.kind == "lstm_lm" and loaded.sample(2, bars=1, seed=0).active.shape[1] == 16
 
 
-def test_the_engine_cli_hands_baselines_to_their_own_loop(
-    tmp_path: Path, capsys: pytest.CaptureFixture
-) -> None:
-    assert engine_main(["--model", "lstm_lm", "--print-config", "--hidden", "8"]) == 0
+def test_the_training_cli_serves_every_family(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert train_main(["--model", "lstm_lm", "--print-config", "--hidden", "8"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["model"] == "lstm_lm" and printed["net"]["hidden"] == 8
     config = tmp_path / "cnn.json"
     config.write_text(json.dumps({"model": "cnn_gan", "steps": 7}))
-    assert requested_model(["--config", str(config)]) == "cnn_gan"
-    assert requested_model(["--run-dir", "x"]) == "lstm_gan"
-    assert engine_main(["--config", str(config), "--print-config"]) == 0
+    assert requested_family(["--config", str(config)]).kind == "cnn_gan"
+    assert requested_family(["--run-dir", "x"]).kind == "lstm_gan"
+    assert train_main(["--config", str(config), "--print-config"]) == 0
     assert json.loads(capsys.readouterr().out)["steps"] == 7
 
 
 def test_unknown_config_keys_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown config keys"):
-        config_from_dict({"model": "lstm_lm", "hiden": 3})
+        config_from_dict(LMTrainConfig, {"model": "lstm_lm", "hiden": 3})
     assert model_kind({"model": {"g_hidden": 3}}) == "lstm_gan"

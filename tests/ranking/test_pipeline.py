@@ -1,4 +1,4 @@
-"""generate_and_rank with a fake sampler: ranking order, sanity filters, MIDI + scores.csv, CLI."""
+"""generate_and_rank with a fake model: ranking order, sanity filters, MIDI + scores.csv, CLI."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from core import pipeline
-from core import ranker as rk
-from core.music.pianoroll import PianoRoll, roll_from_arrays
+from core.models.base import Samples
+from core.music.pianoroll import DEFAULT_SPEC, roll_from_arrays
 from core.paths import REPO_ROOT
+from core.ranking import negatives as neg
+from core.ranking import pipeline
+from core.ranking import svm as rk
 from tests.support.rolls import STEPS, P, chorale_like_windows
 
 SMALL = rk.RankerConfig(c_grid=(1.0,), gamma_scales=(1.0,), cv_folds=3)
@@ -23,30 +25,34 @@ SMALL = rk.RankerConfig(c_grid=(1.0,), gamma_scales=(1.0,), cv_folds=3)
 @pytest.fixture(scope="module")
 def ranker() -> rk.Ranker:
     real = chorale_like_windows(200, seed=20)
-    generated = rk.noise_rolls(np.random.default_rng(1), 100, STEPS, P, density=0.08)
+    generated = neg.noise_rolls(np.random.default_rng(1), 100, STEPS, P, density=0.08)
     return rk.fit_on_rolls(real, generated, n_degenerate=100, config=SMALL)
 
 
-def candidate_rolls() -> list[PianoRoll]:
+def candidates() -> Samples:
     """0-3 chorale-like, 4 a held chord, 5 near-silent, 6 a copy of 0, 7 noise."""
     real_a, real_o = chorale_like_windows(4, seed=21)
     rng = np.random.default_rng(2)
-    chord_a, chord_o = rk.constant_chords(rng, 1, STEPS, P)
+    chord_a, chord_o = neg.constant_chords(rng, 1, STEPS, P)
     silent = np.zeros((1, STEPS, P), bool)
     silent[0, 10:12, 24] = True
-    noise_a, noise_o = rk.noise_rolls(rng, 1, STEPS, P, density=0.1)
+    noise_a, noise_o = neg.noise_rolls(rng, 1, STEPS, P, density=0.1)
     arrays = [*zip(real_a, real_o, strict=True), (chord_a[0], chord_o[0]), (silent[0], silent[0])]
     arrays += [(real_a[0], real_o[0]), (noise_a[0], noise_o[0])]
-    return [roll_from_arrays(a, o) for a, o in arrays]
+    return Samples(np.stack([a for a, _ in arrays]), np.stack([o & a for a, o in arrays]))
 
 
-def fake_sampler(n: int, bars: int, seed: int) -> list[PianoRoll]:
-    rolls = candidate_rolls()
-    return [rolls[i % len(rolls)] for i in range(n)]
+class FakeModel:
+    """Writes the candidates above, over and over."""
+
+    spec, beats_per_bar, source = DEFAULT_SPEC, 4, None
+
+    def sample(self, n: int, bars: int = 4, seed: int = 0, temperature: float = 1.0) -> Samples:
+        return candidates().take([i % 8 for i in range(n)])
 
 
 def test_rank_rolls_puts_flagged_candidates_last(ranker) -> None:
-    ranked = pipeline.rank_rolls(candidate_rolls(), ranker)
+    ranked = pipeline.rank_samples(candidates(), ranker)
     assert [p.rank for p in ranked] == list(range(1, 9))
     assert {p.candidate for p in ranked[:5]} == {0, 1, 2, 3, 7}
     assert {p.candidate for p in ranked[5:]} == {4, 5, 6}
@@ -59,23 +65,23 @@ def test_rank_rolls_puts_flagged_candidates_last(ranker) -> None:
 
 
 def test_generate_and_rank_keeps_the_best(ranker) -> None:
-    kept = pipeline.generate_and_rank("unused", candidates=8, keep=3, ranker=ranker, sampler=fake_sampler)
+    kept = pipeline.generate_and_rank(FakeModel(), candidates=8, keep=3, ranker=ranker)
     assert len(kept) == 3
     assert {p.candidate for p in kept} <= {0, 1, 2, 3}
     with pytest.raises(ValueError, match="keep"):
-        pipeline.generate_and_rank("unused", candidates=4, keep=5, ranker=ranker, sampler=fake_sampler)
+        pipeline.generate_and_rank(FakeModel(), candidates=4, keep=5, ranker=ranker)
 
 
 def test_longer_pieces_are_scored_by_windows(ranker) -> None:
     real_a, real_o = chorale_like_windows(2, seed=30)
     long_roll = roll_from_arrays(np.concatenate(real_a), np.concatenate(real_o))
-    features = pipeline.piece_window_features(ranker, [long_roll])
+    features = pipeline.window_features(ranker, Samples(long_roll.active[None], long_roll.onset[None]))
     expected = ranker.features(real_a, real_o).mean(axis=0)
     np.testing.assert_allclose(features[0], expected)
 
 
 def test_write_ranked_writes_midi_and_scores(ranker, tmp_path) -> None:
-    kept = pipeline.rank_rolls(candidate_rolls(), ranker, keep=3)
+    kept = pipeline.rank_samples(candidates(), ranker, keep=3)
     paths = pipeline.write_ranked(kept, tmp_path)
     assert [p.name[:6] for p in paths] == ["rank01", "rank02", "rank03"]
     midi = pretty_midi.PrettyMIDI(io.BytesIO(paths[0].read_bytes()))
@@ -92,14 +98,16 @@ def test_ranker_beside_checkpoint_is_used(ranker, tmp_path) -> None:
     folder = tmp_path / "ckpt"
     ranker.save(folder / pipeline.RANKER_FILE)
     (folder / "model.pt").write_bytes(b"not used")
-    loaded = pipeline.load_or_fit_ranker(folder / "model.pt")
+    model = FakeModel()
+    model.source = folder / "model.pt"
+    loaded = pipeline.load_or_fit_ranker(model)
     x = ranker.features(*chorale_like_windows(3, seed=3))
     np.testing.assert_array_equal(loaded.score(x), ranker.score(x))
 
 
 def test_cli_help() -> None:
     root = REPO_ROOT
-    command = [sys.executable, "-m", "core.pipeline", "generate", "--help"]
+    command = [sys.executable, "-m", "core.generate", "--help"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=root, check=False)
     assert done.returncode == 0
     assert "--candidates" in done.stdout and "--keep" in done.stdout

@@ -8,8 +8,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from core import ranker as rk
 from core.music.features import FEATURE_NAMES, features_batch
+from core.ranking import negatives as neg
+from core.ranking import svm as rk
 from tests.support.rolls import STEPS, P, chorale_like_windows
 
 SMALL = rk.RankerConfig(c_grid=(1.0, 10.0), gamma_scales=(1.0,), cv_folds=3)
@@ -23,7 +24,7 @@ def real() -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def fitted(real) -> rk.Ranker:
     rng = np.random.default_rng(5)
-    generated = rk.noise_rolls(rng, 120, STEPS, P, density=0.08)
+    generated = neg.noise_rolls(rng, 120, STEPS, P, density=0.08)
     return rk.fit_on_rolls(real, generated, n_degenerate=150, config=SMALL, info={"source": "test"})
 
 
@@ -50,11 +51,11 @@ def test_real_scores_above_every_degenerate_kind(fitted) -> None:
     rng = np.random.default_rng(3)
     real_a, real_o = chorale_like_windows(40, seed=78)
     degenerate = {
-        "constant chords": rk.constant_chords(rng, 40, STEPS, P),
-        "noise": rk.noise_rolls(rng, 40, STEPS, P),
-        "near-silence": rk.near_silent_rolls(rng, 40, STEPS, P),
-        "looped bars": rk.looped_bars(real_a, real_o, rng, 40),
-        "shuffled steps": rk.shuffled_steps(real_a, rng, 40),
+        "constant chords": neg.constant_chords(rng, 40, STEPS, P),
+        "noise": neg.noise_rolls(rng, 40, STEPS, P),
+        "near-silence": neg.near_silent_rolls(rng, 40, STEPS, P),
+        "looped bars": neg.looped_bars(real_a, real_o, rng, 40),
+        "shuffled steps": neg.shuffled_steps(real_a, rng, 40),
     }
     assert np.median(held_out) > 0
     for kind, rolls in degenerate.items():
@@ -64,9 +65,9 @@ def test_real_scores_above_every_degenerate_kind(fitted) -> None:
 def test_without_degenerate_negatives_constant_chords_slip_through(real) -> None:
     # Trained against noise alone, a held chord looks "real" more often than with degenerate negatives.
     rng = np.random.default_rng(6)
-    noise = rk.noise_rolls(rng, 200, STEPS, P, density=0.1)
+    noise = neg.noise_rolls(rng, 200, STEPS, P, density=0.1)
     naive = rk.Ranker.fit(features_batch(*real), features_batch(*noise), SMALL)
-    chords = features_batch(*rk.constant_chords(np.random.default_rng(7), 60, STEPS, P))
+    chords = features_batch(*neg.constant_chords(np.random.default_rng(7), 60, STEPS, P))
     guarded = rk.fit_on_rolls(real, noise, n_degenerate=150, config=SMALL)
     assert (guarded.score(chords) > 0).mean() < (naive.score(chords) > 0).mean()
     assert (guarded.score(chords) > 0).mean() < 0.05
@@ -126,12 +127,12 @@ def test_load_refuses_other_features(fitted, tmp_path) -> None:
 
 def test_sanity_flags() -> None:
     real_a, real_o = chorale_like_windows(2, seed=1)
-    chord_a, chord_o = rk.constant_chords(np.random.default_rng(0), 1, STEPS, P)
+    chord_a, chord_o = neg.constant_chords(np.random.default_rng(0), 1, STEPS, P)
     silent_a = np.zeros((1, STEPS, P), bool)
     silent_a[0, 3, 20] = True
     active = np.concatenate([real_a, chord_a, silent_a, real_a[:1]])
-    onset = np.concatenate([real_o, chord_o, rk.onsets_from_active(silent_a), real_o[:1]])
-    flags = rk.sanity_flags(active, onset)
+    onset = np.concatenate([real_o, chord_o, neg.onsets_from_active(silent_a), real_o[:1]])
+    flags = neg.sanity_flags(active, onset)
     assert flags[0] == () and flags[1] == ()
     assert "constant chord" in flags[2]
     assert "near-silent" in flags[3]
@@ -140,6 +141,6 @@ def test_sanity_flags() -> None:
 
 def test_degenerate_rolls_mix() -> None:
     real_a, real_o = chorale_like_windows(10, seed=2)
-    active, onset = rk.degenerate_rolls(real_a, real_o, 23, seed=1)
+    active, onset = neg.degenerate_rolls(real_a, real_o, 23, seed=1)
     assert active.shape == (23, STEPS, P) and onset.shape == active.shape
     assert not (onset & ~active).any()

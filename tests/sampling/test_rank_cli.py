@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core import generate
+from core.cli import generate
 from core.midi.parser import load_midi
 
 

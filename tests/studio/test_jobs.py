@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from core import jobs
-from core.presets import preset_config
+from core.paths import DEFAULT_CHECKPOINT, RUNS_ENV
+from core.studio import choices, jobs
+from core.training.presets import preset_config
 
 
 @pytest.fixture(autouse=True)
 def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(jobs.RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
     return tmp_path / "runs"
 
 
@@ -75,13 +76,13 @@ def test_a_dead_process_shows_as_interrupted(runs_dir: Path) -> None:
 
 
 def test_active_checkpoint_and_corpus_default_and_choice(tmp_path: Path) -> None:
-    assert jobs.active_checkpoint() == jobs.DEFAULT_CHECKPOINT
-    assert jobs.active_corpus().name == "chorales"
+    assert choices.active_checkpoint() == DEFAULT_CHECKPOINT
+    assert choices.active_corpus().name == "chorales"
     checkpoint = tmp_path / "model.pt"
     checkpoint.write_bytes(b"x")
-    jobs.set_active_checkpoint(checkpoint)
-    assert jobs.active_checkpoint() == checkpoint.resolve()
+    choices.set_active_checkpoint(checkpoint)
+    assert choices.active_checkpoint() == checkpoint.resolve()
     checkpoint.unlink()
-    assert jobs.active_checkpoint() == jobs.DEFAULT_CHECKPOINT
-    with pytest.raises(jobs.JobError):
-        jobs.set_active_corpus(tmp_path / "missing")
+    assert choices.active_checkpoint() == DEFAULT_CHECKPOINT
+    with pytest.raises(choices.ChoiceError):
+        choices.set_active_corpus(tmp_path / "missing")

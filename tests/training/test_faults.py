@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +20,20 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
-from core import train as engine
-from core.models import ModelConfig
-from core.paths import REPO_ROOT
-from core.runs import read_metrics, read_status
-from core.train import TrainConfig, config_from_dict, train
+from core.data.config import DataConfig
+from core.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from core.models.lstm_gan import ModelConfig
+from core.paths import REPO_ROOT, RUNS_ENV
+from core.sampling import load_model
+from core.studio import jobs
+from core.studio.choices import set_active_checkpoint
+from core.training import lstm_gan
+from core.training.config import RunConfig, config_from_dict, config_to_dict, with_changes
+from core.training.context import Context
+from core.training.data import WindowSet
+from core.training.loop import train_run
+from core.training.lstm_gan import GANTrainConfig, GANTrainer
+from core.training.runfiles import read_metrics, read_status
 
 REPO = REPO_ROOT
 TINY = ModelConfig(n_pitches=12, latent_dim=4, noise_dim=2, g_hidden=16, d_hidden=8, d_layers=1)
@@ -37,7 +45,7 @@ WRONG_SHAPE = "does not fit"
 
 @pytest.fixture(autouse=True)
 def isolated_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv(jobs.RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
     monkeypatch.setenv("GMS_CACHE_DIR", str(tmp_path / "cache"))
     yield
     for info in jobs.list_runs():
@@ -45,15 +53,19 @@ def isolated_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             jobs.stop_run(info.run_id, wait_s=30)
 
 
+def train(cfg: GANTrainConfig, run_dir: Path, resume: bool = False):
+    return train_run(GANTrainer, cfg, run_dir, resume=resume)
+
+
 @pytest.fixture
-def config(tmp_path: Path) -> TrainConfig:
+def config(tmp_path: Path) -> GANTrainConfig:
     rng = np.random.default_rng(0)
     active = rng.random((32, 16, 12)) < 0.25
     data = tmp_path / "windows.npz"
     np.savez(data, train_active=active, train_onset=active)
-    return TrainConfig(
-        model=TINY, data_dir=str(data), bars=1, mle_steps=8, gan_steps=4, batch_size=4,
-        log_every=1, eval_every=0, sample_every=0, checkpoint_every=EVERY,
+    return GANTrainConfig(
+        net=TINY, data=DataConfig(data_dir=str(data), bars=1), mle_steps=8, gan_steps=4, batch_size=4,
+        run=RunConfig(log_every=1, eval_every=0, sample_every=0, checkpoint_every=EVERY),
     )  # fmt: skip
 
 
@@ -74,9 +86,9 @@ def checkpoint_step(path: Path) -> int | None:
 # --- kill -9 and resume ------------------------------------------------------------------------------------
 
 
-def test_sigkill_mid_run_loses_at_most_one_interval_and_resumes(config: TrainConfig) -> None:
+def test_sigkill_mid_run_loses_at_most_one_interval_and_resumes(config: GANTrainConfig) -> None:
     endless = replace(config, mle_steps=1_000_000, gan_steps=0)
-    run_id = jobs.start_run(json.loads(json.dumps(asdict(endless))), run_id="killed")
+    run_id = jobs.start_run(config_to_dict(endless), run_id="killed")
     last = jobs.runs_root() / run_id / "checkpoints" / "last.pt"
     wait_for(lambda: (checkpoint_step(last) or 0) >= 3 * EVERY, what="three checkpoints")
     pid = json.loads((jobs.runs_root() / run_id / "job.json").read_text())["pid"]
@@ -103,10 +115,10 @@ def test_sigkill_mid_run_loses_at_most_one_interval_and_resumes(config: TrainCon
 
 
 def test_nan_in_the_adversarial_loss_fails_the_run_and_keeps_a_finite_checkpoint(
-    config: TrainConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    config: GANTrainConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_loss = engine.generator_loss
-    monkeypatch.setattr(engine, "generator_loss", lambda *args: real_loss(*args) * float("nan"))
+    real_loss = lstm_gan.generator_loss
+    monkeypatch.setattr(lstm_gan, "generator_loss", lambda *args: real_loss(*args) * float("nan"))
     run_dir = tmp_path / "runs" / "nan"
     status = train(config, run_dir)  # MLE for 8 steps (checkpoint at 5), then the GAN phase
     assert status.state == "failed" and status.step == config.mle_steps  # the last good step
@@ -132,14 +144,14 @@ def _save_until_full(real_save):
 
 
 def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(
-    config: TrainConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    config: GANTrainConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_dir = tmp_path / "full"
-    train(replace(config, mle_steps=EVERY, gan_steps=0), run_dir)
+    train(with_changes(config, mle_steps=EVERY, gan_steps=0), run_dir)
     before = (run_dir / "checkpoints" / "last.pt").read_bytes()
     monkeypatch.setattr(torch, "save", _save_until_full(torch.save))
     with pytest.raises(OSError, match="No space left"):
-        train(replace(config, mle_steps=2 * EVERY, gan_steps=0), run_dir, resume=True)
+        train(with_changes(config, mle_steps=2 * EVERY, gan_steps=0), run_dir, resume=True)
     assert (run_dir / "checkpoints" / "last.pt").read_bytes() == before
     assert read_status(run_dir)["state"] == "failed" and "No space left" in read_status(run_dir)["message"]
 
@@ -147,12 +159,10 @@ def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(
 def test_a_failed_checkpoint_write_leaves_no_partial_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.runs import save_checkpoint_atomic
-
-    save_checkpoint_atomic({"step": 1}, tmp_path / "last.pt")
+    save_checkpoint({"step": 1}, tmp_path / "last.pt")
     monkeypatch.setattr(torch, "save", _save_until_full(torch.save))
     with pytest.raises(OSError, match="No space left"):
-        save_checkpoint_atomic({"step": 2}, tmp_path / "last.pt")
+        save_checkpoint({"step": 2}, tmp_path / "last.pt")
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"], "the partial file keeps the disk full"
 
 
@@ -176,15 +186,24 @@ class _MakeFolder:
         return (os.mkdir, (str(self.path),))
 
 
-def bad_checkpoints(folder: Path, config: TrainConfig) -> dict[str, tuple[Path, str]]:
+def checkpoint_of(config: GANTrainConfig) -> dict:
+    """A fresh trainer's ``last.pt`` dict."""
+    empty = np.zeros((1, config.data.n_steps, config.net.n_pitches), bool)
+    trainer = GANTrainer(config, Context(device=torch.device("cpu")), WindowSet(empty, empty, empty, empty))
+    return {
+        "model": trainer.sampler_state(),
+        "config": config_to_dict(config),
+        "step": 0,
+        **trainer.state_dict(),
+    }
+
+
+def bad_checkpoints(folder: Path, config: GANTrainConfig) -> dict[str, tuple[Path, str]]:
     """Name → (file, words the error must contain)."""
-    trainer = engine.build_trainer(config, engine.Context(device=torch.device("cpu")))
     good = folder / "good.pt"
-    torch.save(engine.checkpoint_dict(trainer), good)
-    other = engine.checkpoint_dict(
-        engine.build_trainer(replace(config, model=replace(TINY, g_hidden=24)), trainer.ctx)
-    )
-    other["config"] = json.loads(json.dumps(asdict(config)))  # claims this config, holds other weights
+    torch.save(checkpoint_of(config), good)
+    other = checkpoint_of(replace(config, net=replace(TINY, g_hidden=24)))
+    other["config"] = config_to_dict(config)  # claims this config, holds other weights
     files = {
         "truncated": (good.read_bytes()[: good.stat().st_size // 2], UNREADABLE),
         "empty": (b"", UNREADABLE),
@@ -201,7 +220,7 @@ def bad_checkpoints(folder: Path, config: TrainConfig) -> dict[str, tuple[Path, 
 
 
 @pytest.fixture
-def bad_files(tmp_path: Path, config: TrainConfig) -> dict[str, tuple[Path, str]]:
+def bad_files(tmp_path: Path, config: GANTrainConfig) -> dict[str, tuple[Path, str]]:
     folder = tmp_path / "bad"
     folder.mkdir()
     return bad_checkpoints(folder, config)
@@ -224,11 +243,11 @@ def test_generate_cli_explains_each_bad_checkpoint(bad_files, tmp_path: Path) ->
         assert "owned" not in done.stdout
 
 
-def test_resuming_from_a_bad_checkpoint_fails_with_a_clear_status(config: TrainConfig, bad_files) -> None:
+def test_resuming_from_a_bad_checkpoint_fails_with_a_clear_status(config: GANTrainConfig, bad_files) -> None:
     for name, (path, words) in bad_files.items():
         run_dir = jobs.runs_root() / f"resume-{name}"
         (run_dir / "checkpoints").mkdir(parents=True)
-        (run_dir / "config.json").write_text(json.dumps(asdict(config)))
+        (run_dir / "config.json").write_text(json.dumps(config_to_dict(config)))
         (run_dir / "checkpoints" / "last.pt").write_bytes(path.read_bytes())
         done = run_cli("-m", "core.train", "--run-dir", str(run_dir), "--resume")
         assert done.returncode != 0 and "Traceback" not in done.stderr, (name, done.stderr[-800:])
@@ -238,7 +257,7 @@ def test_resuming_from_a_bad_checkpoint_fails_with_a_clear_status(config: TrainC
 
 def test_generate_page_shows_an_error_for_a_bad_checkpoint(bad_files) -> None:
     for name, (path, words) in bad_files.items():
-        jobs.set_active_checkpoint(path)
+        set_active_checkpoint(path)
         at = AppTest.from_file("../../pages/generate.py", default_timeout=60).run()
         next(b for b in at.button if b.label == "Generate and rank").click().run()
         assert not at.exception, (name, at.exception)
@@ -247,16 +266,12 @@ def test_generate_page_shows_an_error_for_a_bad_checkpoint(bad_files) -> None:
 
 def test_a_good_checkpoint_from_the_same_fixture_loads(bad_files, tmp_path: Path) -> None:
     """The bad files are bad only by their defect: the file they were cut from loads."""
-    from core.generate import load_generator
-
     good = tmp_path / "bad" / "good.pt"
-    assert config_from_dict(torch.load(good, weights_only=True)["config"]).model == TINY
-    assert load_generator(good).model.cfg == TINY
+    assert config_from_dict(GANTrainConfig, torch.load(good, weights_only=True)["config"]).net == TINY
+    assert load_model(good).net.cfg == TINY
 
 
 def test_a_checkpoint_holding_code_is_refused_without_running_it(tmp_path: Path) -> None:
-    from core.runs import CheckpointError, load_checkpoint
-
     marker = tmp_path / "ran"
     path = tmp_path / "evil.pt"
     torch.save({"model": _MakeFolder(marker)}, path)

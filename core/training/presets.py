@@ -1,4 +1,4 @@
-"""Named training configurations offered by the Train page (overrides of ``core.train.TrainConfig``)."""
+"""Named training configurations offered by the Train page: overrides of a family's training config."""
 
 from __future__ import annotations
 

@@ -1,12 +1,14 @@
-"""Autoregressive LSTM generator: each step reads the previous frame plus noise; a latent sets the state.
+"""The LSTM-vs-LSTM GAN: an autoregressive LSTM generator and a bidirectional LSTM discriminator.
 
-A frame is ``[active(P), onset(P)]``. Per step the network gives three sets of logits:
-``pitch`` (which pitches sound), ``restrike`` (a pitch that already sounded is struck again) and,
-when voice-aware, ``count`` (how many notes sound). Onsets follow from the samples: a pitch that
-starts sounding has an onset; a held pitch has one only when re-struck, so ``onset ⊆ active`` always.
+Generator: each step reads the previous frame plus noise; a latent sets the initial state. A frame is
+``[active(P), onset(P)]``. Per step the network gives three sets of logits: ``pitch`` (which pitches
+sound), ``restrike`` (a pitch that already sounded is struck again) and, when voice-aware, ``count`` (how
+many notes sound). Onsets follow from the samples: a pitch that starts sounding has an onset; a held pitch
+has one only when re-struck, so ``onset ⊆ active`` always. Free-running samples are hard 0/1 frames whose
+gradients pass straight-through a relaxation (sigmoid of the Gumbel/logistic-perturbed logits), so a
+discriminator can train the generator.
 
-Free-running samples are hard 0/1 frames whose gradients pass straight-through a relaxation
-(sigmoid of the Gumbel/logistic-perturbed logits), so a discriminator can train the generator.
+Discriminator: a bidirectional LSTM over the frames, mean- and max-pooled, one logit per sequence.
 """
 
 from __future__ import annotations
@@ -17,7 +19,35 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.models.config import ModelConfig
+from core.models.base import SampleRequest, Samples
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Sizes of both networks and the generator's output form.
+
+    ``voices=True`` makes the generator voice-aware: each step it first picks how many notes sound
+    (0..``max_voices``) and then which pitches (Gumbel top-k over pitch scores). ``voices=False``
+    samples every pitch as an independent Bernoulli.
+    """
+
+    n_pitches: int = 48
+    latent_dim: int = 32
+    noise_dim: int = 8
+    g_hidden: int = 256
+    g_layers: int = 2
+    g_dropout: float = 0.1
+    d_hidden: int = 128
+    d_layers: int = 2
+    d_dropout: float = 0.1
+    voices: bool = True
+    max_voices: int = 6
+
+    @property
+    def frame_dim(self) -> int:
+        """Width of one roll frame: active then onset channels."""
+        return 2 * self.n_pitches
+
 
 _FILL = -1e4  # stands in for -inf where gradients must stay finite
 
@@ -138,6 +168,29 @@ class LSTMGenerator(nn.Module):
         return torch.stack(frames, dim=1)
 
 
+class LSTMDiscriminator(nn.Module):
+    """biLSTM → mean- and max-pooled states (the features) → one logit per sequence."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(
+            cfg.frame_dim,
+            cfg.d_hidden,
+            cfg.d_layers,
+            batch_first=True,
+            bidirectional=True,
+            dropout=cfg.d_dropout if cfg.d_layers > 1 else 0.0,
+        )
+        self.drop = nn.Dropout(cfg.d_dropout)
+        self.out = nn.Linear(4 * cfg.d_hidden, 1)
+
+    def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return (logits [B], features [B, 4 * d_hidden]) for frames [B, T, 2P]."""
+        hidden, _ = self.lstm(frames)
+        features = torch.cat([hidden.mean(dim=1), hidden.amax(dim=1)], dim=-1)
+        return self.out(self.drop(features)).squeeze(-1), features
+
+
 def sample_latents(
     batch: int, steps: int, cfg: ModelConfig, generator: torch.Generator | None = None, device: str = "cpu"
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -253,3 +306,13 @@ def mle_loss(out: GeneratorOutput, target: torch.Tensor, cfg: ModelConfig) -> tu
         parts["pitch"] = bce.sum(-1).mean()
     loss = sum(parts.values())
     return loss, {key: float(value.detach()) for key, value in parts.items()}
+
+
+@torch.no_grad()
+def sample(net: LSTMGenerator, request: SampleRequest) -> Samples:
+    """Free-running pieces of ``request.steps`` steps (eval mode; the same seed gives the same pieces)."""
+    device = next(net.parameters()).device
+    rng = request.generator(device)
+    z, noise = sample_latents(request.n, request.steps, net.cfg, generator=rng, device=str(device))
+    frames = net.free_run(z, noise, request.temperature, generator=rng, threshold=request.threshold)
+    return Samples.from_frames(frames, net.cfg.n_pitches)

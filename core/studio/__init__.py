@@ -1,0 +1,1 @@
+"""The studio's services for the web app: background training jobs and the server-wide choices."""

@@ -1,0 +1,267 @@
+"""Training the LSTM-vs-LSTM GAN: maximum-likelihood pretraining, then the adversarial game.
+
+A run has two phases: ``mle`` (teacher-forced maximum likelihood, as C-RNN-GAN pretrains) for
+``mle_steps``, then ``gan`` (adversarial, with an MLE term kept) for ``gan_steps``. One adversarial
+iteration reads straight down: sample once; update D ``d_steps`` times on real and (detached) fake
+windows; update G through the frozen D. Every step seeds its own random streams from (seed, step, rank),
+so a resumed run continues exactly. Under torchrun both networks train with DistributedDataParallel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from core.models.base import SampleRequest, Samples, evaluating
+from core.models.lstm_gan import (
+    LSTMDiscriminator,
+    LSTMGenerator,
+    ModelConfig,
+    mle_loss,
+    sample,
+    sample_latents,
+)
+from core.models.objectives import (
+    OBJECTIVES,
+    discriminator_loss,
+    generator_loss,
+    gradient_penalty,
+    interpolate,
+)
+from core.training.config import FamilyConfig
+from core.training.context import Context, autocast
+from core.training.data import WindowSet, frames_from
+
+GAN_COST_GUESS = 8.0
+"""An adversarial step costs about this many MLE steps (free-running sampling + D), for the first ETA."""
+
+
+@dataclass(frozen=True)
+class GANTrainConfig(FamilyConfig):
+    """Everything a GAN run needs; saved as ``config.json`` and inside every checkpoint."""
+
+    kind = "lstm_gan"
+    net: ModelConfig = field(default_factory=ModelConfig)
+    mle_steps: int = 1500
+    gan_steps: int = 100
+    batch_size: int = 64
+    lr_mle: float = 2e-3
+    lr_mle_end: float = 1e-4
+    lr_g: float = 1e-4
+    lr_d: float = 1e-4
+    objective: str = "nonsaturating"
+    d_steps: int = 1
+    mle_weight: float = 1.0
+    adv_weight: float = 3.0
+    label_smoothing: float = 0.1
+    instance_noise: float = 0.1
+    gp_weight: float = 10.0
+    relax_tau: float = 0.5
+    grad_clip: float = 1.0
+
+    @property
+    def total_steps(self) -> int:
+        return self.mle_steps + self.gan_steps
+
+    def validate(self) -> None:
+        super().validate()
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
+        if self.batch_size < 1 or self.mle_steps < 0 or self.gan_steps < 0:
+            raise ValueError("batch_size must be positive and step counts non-negative")
+
+    def generator_lr(self, step: int) -> float:
+        """MLE: linear decay from ``lr_mle`` to ``lr_mle_end`` (the GAN starts converged); GAN: ``lr_g``."""
+        if step >= self.mle_steps:
+            return self.lr_g
+        return self.lr_mle + (self.lr_mle_end - self.lr_mle) * step / max(self.mle_steps - 1, 1)
+
+
+def clip(module: nn.Module, limit: float) -> float:
+    """Clip the gradient norm (no limit when ``limit`` ≤ 0); returns the norm before clipping."""
+    return float(nn.utils.clip_grad_norm_(module.parameters(), limit if limit > 0 else float("inf")))
+
+
+def as_float(out):
+    """Cast a GeneratorOutput's tensors to fp32 (after bf16 autocast)."""
+    for name in ("pitch", "restrike", "count", "frames"):
+        value = getattr(out, name)
+        if value is not None:
+            setattr(out, name, value.float())
+    return out
+
+
+def with_instance_noise(frames: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Instance noise: Gaussian noise on the discriminator's inputs."""
+    return frames + sigma * torch.randn_like(frames) if sigma > 0 else frames
+
+
+class GANTrainer:
+    """Both networks (DDP-wrapped under torchrun), their optimisers and the step count."""
+
+    def __init__(self, cfg: GANTrainConfig, ctx: Context, data: WindowSet) -> None:
+        self.cfg, self.ctx, self.step = cfg, ctx, 0
+        self.train_frames = frames_from(data.train_active, data.train_onset)
+        torch.manual_seed(cfg.run.seed)
+        self.g_raw = LSTMGenerator(cfg.net).to(ctx.device)
+        self.d_raw = LSTMDiscriminator(cfg.net).to(ctx.device)
+        self.opt_g = torch.optim.Adam(self.g_raw.parameters(), lr=cfg.lr_mle, betas=(0.9, 0.999))
+        self.opt_d = torch.optim.Adam(self.d_raw.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
+        self.g, self.d = self.g_raw, self.d_raw
+        if ctx.world > 1:
+            ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+            self.g = nn.parallel.DistributedDataParallel(self.g_raw, device_ids=ids)
+            self.d = nn.parallel.DistributedDataParallel(self.d_raw, device_ids=ids)
+        self.mle_generator: dict | None = None
+
+    @property
+    def total_steps(self) -> int:
+        return self.cfg.total_steps
+
+    def phase_plan(self) -> list[tuple[str, int, float]]:
+        return [("mle", self.cfg.mle_steps, 1.0), ("gan", self.cfg.gan_steps, GAN_COST_GUESS)]
+
+    def finished(self) -> bool:
+        return False
+
+    # --- one step ----------------------------------------------------------------------------------
+
+    def batch(self, rng: torch.Generator) -> torch.Tensor:
+        """This rank's slice of the step's batch (indices drawn identically on every rank)."""
+        size, ctx = self.cfg.batch_size, self.ctx
+        index = torch.randint(len(self.train_frames), (size * ctx.world,), generator=rng)
+        return self.train_frames[index[ctx.rank * size : (ctx.rank + 1) * size]].to(ctx.device)
+
+    def train_step(self, batch_rng: torch.Generator) -> dict:
+        cfg = self.cfg
+        for group in self.opt_g.param_groups:  # set every step: a resumed run may change them
+            group["lr"] = cfg.generator_lr(self.step)
+        for group in self.opt_d.param_groups:
+            group["lr"] = cfg.lr_d
+        real = self.batch(batch_rng)
+        record = self.mle_step(real) if self.step < cfg.mle_steps else self.gan_step(real)
+        self.step += 1
+        if self.step == cfg.mle_steps and cfg.gan_steps > 0:  # kept to compare the GAN with its start
+            self.mle_generator = {k: v.detach().clone() for k, v in self.g_raw.state_dict().items()}
+        record.update(lr_g=self.opt_g.param_groups[0]["lr"], lr_d=cfg.lr_d, windows=cfg.batch_size)
+        return record
+
+    def mle_step(self, real: torch.Tensor) -> dict:
+        """One teacher-forced maximum-likelihood update of the generator."""
+        cfg, ctx = self.cfg, self.ctx
+        z, noise = sample_latents(real.shape[0], real.shape[1], cfg.net, device=ctx.device)
+        with autocast(ctx):
+            out = self.g(z, noise, teacher=real)
+        loss, parts = mle_loss(as_float(out), real, cfg.net)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_g = clip(self.g, cfg.grad_clip)
+        self.opt_g.step()
+        return {
+            "loss_g": float(loss.detach()),
+            "grad_norm_g": grad_g,
+            **{f"mle_{k}": v for k, v in parts.items()},
+        }
+
+    def gan_step(self, real: torch.Tensor) -> dict:
+        """One adversarial iteration: sample once, update D ``d_steps`` times, then update G."""
+        cfg, ctx = self.cfg, self.ctx
+        z, noise = sample_latents(real.shape[0], real.shape[1], cfg.net, device=ctx.device)
+        teacher = real if cfg.mle_weight > 0 else None
+        with autocast(ctx):
+            out = as_float(self.g(z, noise, teacher=teacher, free_run=True, relax_tau=cfg.relax_tau))
+        record: dict = {}
+        for _ in range(cfg.d_steps):
+            record = self.discriminator_step(real, out.frames)
+        adversarial = self.adversarial_loss(real, out.frames)
+        loss = cfg.adv_weight * adversarial
+        if teacher is not None:
+            nll, _ = mle_loss(out, real, cfg.net)
+            loss = loss + cfg.mle_weight * nll
+            record["mle_nll"] = float(nll.detach())
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        record["grad_norm_g"] = clip(self.g, cfg.grad_clip)
+        self.opt_g.step()
+        record.update(loss_g=float(loss.detach()), loss_adv=float(adversarial.detach()))
+        return record
+
+    def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict:
+        """One discriminator update on real and (detached) fake frames in a single forward pass."""
+        cfg, batch = self.cfg, real.shape[0]
+        inputs = [
+            with_instance_noise(real, cfg.instance_noise),
+            with_instance_noise(fake.detach(), cfg.instance_noise),
+        ]
+        wgan = cfg.objective == "wgan_gp"
+        if wgan:
+            inputs.append(interpolate(real, fake))
+        with autocast(self.ctx):
+            logits, _ = self.d(torch.cat(inputs))
+        logits = logits.float()
+        d_real, d_fake = logits[:batch], logits[batch : 2 * batch]
+        loss = discriminator_loss(cfg.objective, d_real, d_fake, 1.0 - cfg.label_smoothing)
+        if wgan:
+            loss = loss + cfg.gp_weight * gradient_penalty(logits[2 * batch :], inputs[2])
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_d = clip(self.d, cfg.grad_clip)
+        self.opt_d.step()
+        return {
+            "loss_d": float(loss.detach()),
+            "grad_norm_d": grad_d,
+            "d_real": float(torch.sigmoid(d_real.detach()).mean()),
+            "d_fake": float(torch.sigmoid(d_fake.detach()).mean()),
+        }
+
+    def adversarial_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """The generator's adversarial loss through a frozen discriminator (real frames only for FM)."""
+        cfg = self.cfg
+        matching = cfg.objective == "feature_matching"
+        inputs = [with_instance_noise(real, cfg.instance_noise)] if matching else []
+        inputs.append(with_instance_noise(fake, cfg.instance_noise))
+        self.d_raw.requires_grad_(False)
+        try:
+            with autocast(self.ctx):
+                logits, features = self.d_raw(torch.cat(inputs))
+        finally:
+            self.d_raw.requires_grad_(True)
+        if matching:
+            batch = real.shape[0]
+            return generator_loss(
+                cfg.objective, logits[batch:].float(), features[:batch].float(), features[batch:].float()
+            )
+        return generator_loss(cfg.objective, logits.float())
+
+    # --- samples and state ---------------------------------------------------------------------------
+
+    def sample(self, request: SampleRequest) -> Samples:
+        with evaluating(self.g_raw):
+            return sample(self.g_raw, request)
+
+    def sampler_state(self) -> dict:
+        return self.g_raw.state_dict()
+
+    def critic_state(self) -> dict | None:
+        return self.d_raw.state_dict()
+
+    def state_dict(self) -> dict:
+        state = {
+            "discriminator": self.d_raw.state_dict(),
+            "optim": {"g": self.opt_g.state_dict(), "d": self.opt_d.state_dict()},
+        }
+        if self.mle_generator is not None:
+            state["mle_generator"] = self.mle_generator
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.g_raw.load_state_dict(state["model"])
+        self.d_raw.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["optim"]["g"])
+        self.opt_d.load_state_dict(state["optim"]["d"])
+        self.mle_generator = state.get("mle_generator")
+
+    def selection_score(self, record: dict) -> float | None:
+        return record.get("q_score")

@@ -1,0 +1,1 @@
+"""Widgets several pages share (not pages themselves: Streamlit ignores subfolders of ``pages/``)."""
