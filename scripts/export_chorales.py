@@ -188,14 +188,32 @@ def midi_ready(score: stream.Score, tempo_bpm: float) -> stream.Score:
 
 
 def fermata_spans(part: stream.Part) -> list[tuple[float, float]]:
-    """(onset, end) in quarter notes of every note, chord or rest of a flat part that bears a fermata."""
+    """(onset, end) in quarter notes of every note, chord or rest of a flat part that bears a fermata.
+
+    A fermata written on the second note of a tie (often the final chord, tied over a bar line) belongs to
+    the note that sounds there, which started with the tie: its span starts at the tie's first note.
+    """
     from music21 import expressions
 
-    return [
-        (float(part.elementOffset(item)), float(part.elementOffset(item) + item.quarterLength))
-        for item in part.notesAndRests
-        if any(isinstance(mark, expressions.Fermata) for mark in item.expressions)
-    ]
+    items = list(part.notesAndRests)
+    spans = []
+    for index, item in enumerate(items):
+        if not any(isinstance(mark, expressions.Fermata) for mark in item.expressions):
+            continue
+        first = index
+        while first > 0 and tied_over(items[first - 1], items[first]):
+            first -= 1
+        end = part.elementOffset(item) + item.quarterLength
+        spans.append((float(part.elementOffset(items[first])), float(end)))
+    return spans
+
+
+def tied_over(before: object, after: object) -> bool:
+    """Whether `after` continues `before` through a tie (same pitches, `before` tied onwards)."""
+    tie = getattr(before, "tie", None)
+    if tie is None or tie.type not in ("start", "continue") or getattr(after, "tie", None) is None:
+        return False
+    return [p.midi for p in before.pitches] == [p.midi for p in after.pitches]
 
 
 def fermata_onsets(score: stream.Score) -> list[float]:
