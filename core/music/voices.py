@@ -204,10 +204,11 @@ class Voices:
         if pitch.size and (pitch.min() < REST or pitch.max() > 127):
             raise VoicesError("pitches must be MIDI numbers 0–127 or -1 for a rest")
         pitch = pitch.astype(np.int16)
-        onset = onsets_from_pitch(pitch, self.onset)
+        given = None if self.onset is None else np.asarray(self.onset, dtype=bool)
         phrase_end = np.zeros(len(pitch), bool) if self.phrase_end is None else np.asarray(self.phrase_end)
-        if onset.shape != pitch.shape or phrase_end.shape != (len(pitch),):
+        if (given is not None and given.shape != pitch.shape) or phrase_end.shape != (len(pitch),):
             raise VoicesError("onset must be [T, 4] and phrase_end [T], like pitch")
+        onset = onsets_from_pitch(pitch, given)
         if self.steps_per_beat not in STEPS_PER_BEAT_ALLOWED or self.beats_per_bar < 1:
             raise VoicesError(f"no metre has {self.beats_per_bar} beats of {self.steps_per_beat} steps")
         if self.mode not in MODES or not 0 <= int(self.tonic) < 12:

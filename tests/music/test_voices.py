@@ -412,6 +412,7 @@ def test_voice_names():
         ({"steps_per_beat": 5}, "no metre"),
         ({"bar_offset": 16}, "within one bar"),
         ({"phrase_end": np.zeros(3, bool)}, "phrase_end [T]"),
+        ({"onset": np.ones((1, 4), bool)}, "onset must be [T, 4]"),
         ({"tempo_bpm": 0.0}, "positive"),
     ],
 )
