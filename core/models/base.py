@@ -34,10 +34,16 @@ class SampleRequest:
 
 @dataclass(frozen=True)
 class Samples:
-    """Generated pieces as piano-roll arrays: ``active`` and ``onset`` bool [N, T, P] (onset ⊆ active)."""
+    """Generated pieces as piano-roll arrays: ``active`` and ``onset`` bool [N, T, P] (onset ⊆ active).
+
+    Families that write explicit voices also give ``voices`` int [N, T, 4] (MIDI pitch per step of soprano,
+    alto, tenor, bass; -1 for a rest) and ``phrase_end`` bool [N, T] (the steps that end a phrase).
+    """
 
     active: np.ndarray
     onset: np.ndarray
+    voices: np.ndarray | None = None
+    phrase_end: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.active.ndim != 3 or self.active.shape != self.onset.shape:
@@ -50,7 +56,12 @@ class Samples:
 
     def take(self, index: np.ndarray | list[int] | slice) -> Samples:
         """The pieces at ``index``."""
-        return Samples(self.active[index], self.onset[index])
+        return Samples(
+            self.active[index],
+            self.onset[index],
+            None if self.voices is None else self.voices[index],
+            None if self.phrase_end is None else self.phrase_end[index],
+        )
 
     @classmethod
     def from_frames(cls, frames: torch.Tensor, n_pitches: int) -> Samples:
