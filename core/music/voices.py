@@ -406,8 +406,8 @@ def voices_to_midi(
     ticks = MIDI_TICKS_PER_QUARTER // STEPS_PER_QUARTER
     numerator, denominator = voices.time_signature
     conductor: list[tuple[int, mido.MetaMessage]] = []
-    if title:
-        conductor.append((0, mido.MetaMessage("track_name", name=title)))
+    if title:  # MIDI text is bytes; write UTF-8 (mido writes str as Latin-1, which cannot hold every title)
+        conductor.append((0, mido.MetaMessage("track_name", name=title.encode().decode("latin-1"))))
     conductor.append((0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(voices.tempo_bpm))))
     if voices.bar_offset:
         pickup = _pickup_signature(voices.bar_offset, denominator)

@@ -275,6 +275,14 @@ def test_midi_has_four_named_tracks_on_four_channels_with_the_ensemble(parser):
         small_voices().to_midi("kazoo")
 
 
+def test_a_title_in_any_script_survives_midi(parser):
+    title = "Ich dank’ dir, lieber Herre — 主"
+    score = parser.parse(small_voices().to_midi(title=title))
+    midi = mido.MidiFile(file=io.BytesIO(small_voices().to_midi(title=title)))
+    raw = next(m.name for m in midi.tracks[0] if m.type == "track_name")
+    assert raw.encode("latin-1").decode("utf-8") == title and score.n_instruments == 4
+
+
 pitch_grids = st.integers(1, 40).flatmap(
     lambda steps: st.tuples(
         st.lists(
