@@ -8,14 +8,21 @@ list of frames and a frame a list of MIDI pitches. The benchmark's frames are qu
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from core.music.theory import estimate_key
+from core.music.voices import N_VOICES, Voices
 from core.paths import JSB_DIR
 
 JSB_FILES = {"quarter": "jsb-chorales-quarter.json", "16th": "jsb-chorales-16th.json"}
+JSB_SEPARATED = "Jsb16thSeparated.json"
+"""16th notes, exactly four voices per frame (soprano first, -1 silent): the voices split."""
+JSB_METER = (4, 4)
+"""The JSB files carry no metre: every piece is read as 4/4 with a bar line at its first step."""
 SPLITS = ("train", "valid", "test")
 PIANO_LOWEST = 21
 PIANO_KEYS = 88
@@ -71,3 +78,26 @@ def random_transpositions(
 def uniform_nll_per_frame(n_pitches: int = PIANO_KEYS) -> float:
     """The NLL of a model that turns every key on with probability ½."""
     return float(n_pitches * np.log(2.0))
+
+
+def jsb_piece_voices(frames: Sequence[Sequence[int]], tempo_bpm: float = 100.0) -> Voices:
+    """One JSB piece (frames of four MIDI pitches, soprano first, -1 silent) as voices.
+
+    The format has no onsets: a note starts wherever a voice changes pitch or starts after a rest, so a
+    repeated note merges with the one before. It has no metre (read as 4/4 from the first step), no
+    fermatas and no key: the key is the Krumhansl–Kessler estimate of the pitch classes' durations.
+    """
+    pitch = np.asarray(frames, dtype=np.int64).reshape(-1, N_VOICES)
+    sung = pitch[pitch >= 0]
+    estimate = estimate_key(np.bincount(sung % 12, minlength=12)) if sung.size else None
+    tonic, mode = (estimate.tonic, estimate.mode) if estimate else (0, "major")
+    numerator, _ = JSB_METER
+    return Voices(pitch, None, None, 4, numerator, tonic, mode, tempo_bpm, 0)
+
+
+def load_jsb_voices(folder: str | os.PathLike = JSB_DIR) -> dict[str, list[Voices]]:
+    """The JSB Chorales split (Boulanger-Lewandowski et al. 2012) at sixteenth notes with separated voices:
+    ``{"train": [...], "valid": [...], "test": [...]}`` (229, 76 and 77 pieces); see :func:`jsb_piece_voices`.
+    """
+    data = json.loads((Path(folder) / JSB_SEPARATED).read_text())
+    return {split: [jsb_piece_voices(frames) for frames in data[split]] for split in SPLITS}

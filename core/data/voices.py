@@ -5,8 +5,8 @@
 - :func:`load_voice_files`: uploaded ``(name, bytes)`` files, MIDI or zip archives, the same way.
 - :func:`voice_windows`: fixed-length windows of whole bars, with transposed copies whose key label moves
   with the notes, as arrays ready for a model (:class:`VoiceWindows`).
-- :func:`load_jsb_voices`: the JSB Chorales benchmark split with separated voices
-  (``data/jsb/Jsb16thSeparated.json``) for published comparisons.
+- the JSB Chorales benchmark split with separated voices (``data/jsb/Jsb16thSeparated.json``), for published
+  comparisons, is read by :func:`core.data.jsb.load_jsb_voices`.
 
 Parsing goes through the sandboxed :class:`~core.midi.parser.MidiParser`. Converted pieces are cached by
 content hash in ``.cache/voices/`` (``$GMS_CACHE_DIR/voices``), so a second load starts no parser.
@@ -26,31 +26,27 @@ from pathlib import Path
 
 import numpy as np
 
+from core.data.archives import load_zip
 from core.data.corpus import DEFAULT_LIMITS, MIDI_SUFFIXES, FileReport, read_manifest
+from core.data.uploads import accepted_files
 from core.files import write_bytes_atomic
 from core.midi.parser import MidiParser, read_source
 from core.midi.score import MidiLimits, MidiRejected
-from core.music.theory import estimate_key
+from core.music.voice_parts import Conversion, convert_score
 from core.music.voices import (
     METRE_FEATURES,
     MODES,
     N_VOICES,
     PITCH_RANGES,
     REST,
-    Conversion,
     Voices,
     VoicesError,
-    convert_score,
     tonic_from_name,
 )
-from core.paths import DEFAULT_CORPUS, JSB_DIR, cache_subdir
+from core.paths import DEFAULT_CORPUS, cache_subdir
 
 VOICES_CODEC = "voices-1"
-"""Changes whenever :func:`core.music.voices.convert_score` would convert a file differently (cache key)."""
-JSB_SEPARATED = "Jsb16thSeparated.json"
-JSB_SPLITS = ("train", "valid", "test")
-JSB_METER = (4, 4)
-"""The JSB files carry no metre: every piece is read as 4/4 with a bar line at its first step."""
+"""Changes whenever :func:`core.music.voice_parts.convert_score` converts a file differently (cache key)."""
 PARSE_WORKERS = 2
 ZIP_SUFFIX = ".zip"
 UNSUPPORTED = "only .mid, .midi and .zip files are read"
@@ -235,7 +231,8 @@ def load_chorale_voices(
     """Every MIDI file of a folder with a ``manifest.csv`` (the bundled chorales by default) as voices.
 
     The manifest gives each file's split and its key and mode (which override the file's key signature);
-    files it does not list go to the "upload" split. ``chords``: see :func:`~core.music.voices.convert_score`.
+    files it does not list go to the "upload" split. ``chords``: see
+    :func:`~core.music.voice_parts.convert_score`.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -271,9 +268,6 @@ def load_voice_files(
 
 def _zip_sources(name: str, data: bytes, limits: MidiLimits) -> list[_Source]:
     """The members of an archive: those the archive guards refuse with their reason, the others' bytes."""
-    from core.data.archives import load_zip
-    from core.data.uploads import accepted_files
-
     checked = load_zip(data, limits=limits, name=name)
     members = dict(accepted_files([(name, data)], checked, limits))
     sources = []
@@ -426,42 +420,3 @@ def _transposed(base: VoiceWindows, shifts: list[int], ranges: tuple[tuple[int, 
         base.start[rows],
         shift,
     )
-
-
-# --- the JSB Chorales split with separated voices ------------------------------------------------------
-
-
-def jsb_piece_voices(frames: Sequence[Sequence[int]], tempo_bpm: float = 100.0) -> Voices:
-    """One JSB piece (frames of four MIDI pitches, soprano first, -1 silent) as voices.
-
-    The format has no onsets: a note starts wherever a voice changes pitch or starts after a rest, so a
-    repeated note merges with the one before. It has no metre (read as 4/4 from the first step), no
-    fermatas and no key: the key is the Krumhansl–Kessler estimate of the pitch classes' durations.
-    """
-    pitch = np.asarray(frames, dtype=np.int64).reshape(-1, N_VOICES)
-    sung = pitch[pitch >= 0]
-    estimate = estimate_key(np.bincount(sung % 12, minlength=12)) if sung.size else None
-    tonic, mode = (estimate.tonic, estimate.mode) if estimate else (0, "major")
-    numerator, _ = JSB_METER
-    return Voices(pitch, None, None, 4, numerator, tonic, mode, tempo_bpm, 0)
-
-
-def load_jsb_voices(folder: str | os.PathLike = JSB_DIR) -> dict[str, list[Voices]]:
-    """The JSB Chorales split (Boulanger-Lewandowski et al. 2012) at sixteenth notes with separated voices:
-    ``{"train": [...], "valid": [...], "test": [...]}`` (229, 76 and 77 pieces); see :func:`jsb_piece_voices`.
-    """
-    data = json.loads((Path(folder) / JSB_SEPARATED).read_text())
-    return {split: [jsb_piece_voices(frames) for frames in data[split]] for split in JSB_SPLITS}
-
-
-__all__ = [
-    "JSB_SEPARATED",
-    "VoiceCorpus",
-    "VoicePiece",
-    "VoiceWindows",
-    "jsb_piece_voices",
-    "load_chorale_voices",
-    "load_jsb_voices",
-    "load_voice_files",
-    "voice_windows",
-]

@@ -12,13 +12,8 @@ import pytest
 
 import core.data.voices as voices_module
 from core.data.corpus import read_manifest
-from core.data.voices import (
-    jsb_piece_voices,
-    load_chorale_voices,
-    load_jsb_voices,
-    load_voice_files,
-    voice_windows,
-)
+from core.data.jsb import jsb_piece_voices, load_jsb_voices
+from core.data.voices import load_chorale_voices, load_voice_files, voice_windows
 from core.music.voices import METRE_FEATURES, PITCH_RANGES, REST, Voices, tonic_from_name
 from core.paths import DEFAULT_CORPUS
 from tests.support.midi_files import make_midi

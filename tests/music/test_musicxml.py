@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from core.midi.parser import load_midi
 from core.music.musicxml import Spelling, spell, split_length, voices_to_musicxml
-from core.music.voices import ENSEMBLES, REST, VOICE_NAMES, Voices, voices_from_score
+from core.music.voice_parts import voices_from_score
+from core.music.voices import ENSEMBLES, REST, VOICE_NAMES, Voices
 from core.paths import DEFAULT_CORPUS
 
 music21 = pytest.importorskip("music21")

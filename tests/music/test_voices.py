@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from core.midi.parser import MidiParser
 from core.music.pianoroll import RollSpec, roll_notes
+from core.music.voice_parts import convert_score, voice_of_name, voices_from_score
 from core.music.voices import (
     ENSEMBLES,
     METRE_FEATURES,
@@ -20,16 +21,14 @@ from core.music.voices import (
     VOICE_NAMES,
     Voices,
     VoicesError,
-    convert_score,
     key_fifths,
     key_name,
     meter_grid,
     metre_features,
     time_signature_of,
     tonic_from_name,
-    voice_of_name,
-    voices_from_score,
 )
+from core.music.voices_midi import voices_to_midi
 from tests.support.midi_files import make_midi
 from tests.support.part_files import chorale_like, make_parts, satb
 
@@ -253,7 +252,7 @@ def test_ranges_can_be_switched_off(parser):
 )
 def test_midi_round_trip_keeps_everything(parser, changes):
     voices = small_voices(**changes)
-    back = parse_voices(parser, voices.to_midi("strings"))
+    back = parse_voices(parser, voices_to_midi(voices, "strings"))
     for name in ("pitch", "onset", "phrase_end"):
         np.testing.assert_array_equal(getattr(back, name), getattr(voices, name), err_msg=name)
     for name in ("steps_per_beat", "beats_per_bar", "bar_offset", "tonic", "mode"):
@@ -263,7 +262,7 @@ def test_midi_round_trip_keeps_everything(parser, changes):
 
 def test_midi_has_four_named_tracks_on_four_channels_with_the_ensemble(parser):
     for ensemble, programs in ENSEMBLES.items():
-        midi = mido.MidiFile(file=io.BytesIO(small_voices().to_midi(ensemble, title="Test")))
+        midi = mido.MidiFile(file=io.BytesIO(voices_to_midi(small_voices(), ensemble, title="Test")))
         assert len(midi.tracks) == 5
         for voice, track in enumerate(midi.tracks[1:]):
             assert [m.name for m in track if m.type == "track_name"] == [VOICE_NAMES[voice]]
@@ -272,13 +271,13 @@ def test_midi_has_four_named_tracks_on_four_channels_with_the_ensemble(parser):
         markers = [m.text for m in midi.tracks[0] if m.type == "marker"]
         assert markers == ["fermata", "fermata"]
     with pytest.raises(VoicesError, match="unknown ensemble"):
-        small_voices().to_midi("kazoo")
+        voices_to_midi(small_voices(), "kazoo")
 
 
 def test_a_title_in_any_script_survives_midi(parser):
     title = "Ich dank’ dir, lieber Herre — 主"
-    score = parser.parse(small_voices().to_midi(title=title))
-    midi = mido.MidiFile(file=io.BytesIO(small_voices().to_midi(title=title)))
+    score = parser.parse(voices_to_midi(small_voices(), title=title))
+    midi = mido.MidiFile(file=io.BytesIO(voices_to_midi(small_voices(), title=title)))
     raw = next(m.name for m in midi.tracks[0] if m.type == "track_name")
     assert raw.encode("latin-1").decode("utf-8") == title and score.n_instruments == 4
 
@@ -303,7 +302,7 @@ def test_any_voices_survive_midi(parser, grids):
     pitch = np.array(pitch)
     pitch[-1] = [67, 62, 60, 55]  # every voice sounds (a silent voice would be a track without notes)
     voices = Voices(pitch, np.array(onset), np.array(phrase_end))
-    back = parse_voices(parser, voices.to_midi(), ranges=None)
+    back = parse_voices(parser, voices_to_midi(voices), ranges=None)
     np.testing.assert_array_equal(back.pitch, voices.pitch)
     np.testing.assert_array_equal(back.onset, voices.onset)
     np.testing.assert_array_equal(back.phrase_end, voices.phrase_end)
