@@ -1,9 +1,12 @@
 """Background training jobs: start, watch, stop and resume ``python -m core.train`` as subprocesses.
 
 The web app starts training through this module so that a run survives page reloads and every viewer sees
-the same run. One run trains at a time per runs folder (a lock file guards the start). A run's own files
-(``status.json``, ``metrics.jsonl``, checkpoints; see :mod:`core.training.runfiles`) are the source of
-truth; this module adds the process bookkeeping (``job.json``: pid and command).
+the same run. One run trains at a time per runs folder (a lock file guards the start; runs that wait for
+the slot are queued by :mod:`core.studio.queue`). A run's own files (``status.json``, ``metrics.jsonl``,
+checkpoints; see :mod:`core.training.runfiles`) are the source of truth; this module adds the process
+bookkeeping in ``job.json``: ``pid`` and ``command`` once started, ``owner`` (the session token of the
+student who asked for it, absent for a class run), ``label`` (the preset in words), ``queued_at``,
+``resume`` and ``cancelled`` while it waits.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,6 +52,14 @@ class RunInfo:
     eta_s: float | None
     alive: bool
     updated_at: float
+    owner: str | None = None
+    label: str = ""
+    queued_at: float | None = None
+
+    @property
+    def is_class_run(self) -> bool:
+        """A run of the whole class (started by the teacher), not a student's own."""
+        return self.owner is None
 
     @property
     def files(self) -> RunFiles:
@@ -111,6 +123,8 @@ def run_info(run_id: str) -> RunInfo:
     message = status.get("message", "")
     if state in ("starting", "running") and not alive:
         state, message = "interrupted", "the training process ended without finishing; resume it to go on"
+    if not job.get("pid") and job.get("queued_at") is not None:
+        state, message = waiting_state(job)
     return RunInfo(
         run_id=run_id,
         path=path,
@@ -121,8 +135,18 @@ def run_info(run_id: str) -> RunInfo:
         phase=str(status.get("phase", "")),
         eta_s=status.get("eta_s"),
         alive=alive,
-        updated_at=float(status.get("updated_at", path.stat().st_mtime)),
+        updated_at=float(status.get("updated_at", job.get("queued_at") or path.stat().st_mtime)),
+        owner=job.get("owner"),
+        label=str(job.get("label", "")),
+        queued_at=job.get("queued_at"),
     )
+
+
+def waiting_state(job: dict) -> tuple[str, str]:
+    """(state, message) of a run that has not started: "queued", or "cancelled" when taken off the queue."""
+    if job.get("cancelled"):
+        return "cancelled", "taken off the queue before it started"
+    return "queued", "waiting for the training slot"
 
 
 def list_runs() -> list[RunInfo]:
@@ -140,7 +164,8 @@ def active_run() -> RunInfo | None:
 
 
 @contextmanager
-def _start_lock() -> Iterator[None]:
+def start_lock() -> Iterator[None]:
+    """Held while a run is started or queued: one process at a time decides who gets the slot."""
     with open(runs_root() / ".start.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -149,9 +174,11 @@ def _start_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def start_run(config: dict, run_id: str | None = None, resume: bool = False) -> str:
-    """Start ``python -m core.train`` in the background; refuses while another run is alive."""
-    with _start_lock():
+def start_run(
+    config: dict, run_id: str | None = None, resume: bool = False, owner: str | None = None, label: str = ""
+) -> str:
+    """Start ``python -m core.train`` in the background now; refuses while another run is alive."""
+    with start_lock():
         busy = active_run()
         if busy is not None:
             raise JobError(f"run {busy.run_id!r} is still training; stop it first (one run at a time)")
@@ -160,20 +187,33 @@ def start_run(config: dict, run_id: str | None = None, resume: bool = False) -> 
         if resume and not files.last.exists():
             raise JobError(f"run {run_id!r} has no checkpoint to resume from")
         files.root.mkdir(parents=True, exist_ok=True)
-        files.stop_file.unlink(missing_ok=True)
-        command = [sys.executable, "-m", "core.train", "--run-dir", str(files.root)]
-        if resume:
-            command.append("--resume")
-        else:
+        if not resume:
             write_json_atomic(files.requested_config, config)
-            command += ["--config", str(files.requested_config)]
-        with open(files.log, "ab") as log:
-            process = subprocess.Popen(
-                command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        _children[process.pid] = process
-        write_json_atomic(files.job, {"pid": process.pid, "command": command[1:]})
+        launch(run_id, resume, {"owner": owner, "label": label} if owner or label else {})
         return run_id
+
+
+def launch(run_id: str, resume: bool, job: dict) -> int:
+    """Start the training process of a prepared run folder (hold :func:`start_lock`); returns its pid.
+
+    ``job`` is the run's bookkeeping so far (owner, label); the pid and command are added to it.
+    """
+    files = RunFiles(runs_root() / check_run_id(run_id))
+    files.stop_file.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "core.train", "--run-dir", str(files.root)]
+    if resume:
+        command.append("--resume")
+    else:
+        command += ["--config", str(files.requested_config)]
+    with open(files.log, "ab") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    _children[process.pid] = process
+    kept = {key: job[key] for key in ("owner", "label") if job.get(key) is not None}
+    started = {"pid": process.pid, "command": command[1:], "started_at": time.time()}
+    write_json_atomic(files.job, {**kept, **started})
+    return process.pid
 
 
 def stop_run(run_id: str, wait_s: float = 0.0) -> None:
@@ -186,6 +226,14 @@ def stop_run(run_id: str, wait_s: float = 0.0) -> None:
     deadline = time.monotonic() + wait_s
     while wait_s and time.monotonic() < deadline and run_info(run_id).alive:
         time.sleep(0.1)
+
+
+def delete_run(run_id: str) -> None:
+    """Remove a run folder and everything in it; refuses while the run trains."""
+    info = run_info(run_id)
+    if info.alive:
+        raise JobError(f"run {run_id!r} is still training; stop it before deleting it")
+    shutil.rmtree(info.path)
 
 
 def latest_samples(run_id: str) -> tuple[int, np.ndarray, np.ndarray] | None:

@@ -18,6 +18,7 @@ import hmac
 import os
 import time
 from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
 
 TEACHER_PIN_ENV = "GMS_TEACHER_PIN"
 """The environment variable (or Streamlit secret) that holds the teacher's PIN."""
@@ -30,6 +31,18 @@ LOCKOUT_S = 30.0
 
 class RoleError(PermissionError):
     """Something only the teacher may do was asked for by a student; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is acting: the session's own token (the owner of the runs it asks for) and its role."""
+
+    owner: str
+    teacher: bool
+
+
+OPERATOR = Visitor(owner="", teacher=True)
+"""Whoever runs the server's command line tools: they may do everything."""
 
 
 def teacher_pin(secrets: Mapping[str, object] | None = None) -> str | None:
