@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from core.budgets import BUDGETS
+
 Engine = Literal["auto", "fluidsynth", "sine"]
 
 MIN_OUTPUT_LIMIT_BYTES = 96 * 2**20
@@ -18,12 +20,14 @@ class AudioRenderError(Exception):
 
 @dataclass(frozen=True)
 class RenderConfig:
-    """How to render. Sizes in bytes, times in seconds, levels in dB relative to full scale."""
+    """How to render. Sizes in bytes, times in seconds, levels in dB relative to full scale; the budgets
+    (``timeout_s``, ``max_seconds``) come from :data:`core.budgets.BUDGETS`."""
 
     sample_rate: int = 22050
     gain: float = 0.5
-    timeout_s: float = 60.0
-    max_seconds: float = 600.0
+    timeout_s: float = BUDGETS.render_seconds
+    max_seconds: float = BUDGETS.audio_seconds
+    """Seconds of the piece rendered; a longer piece renders its beginning, and the note says so."""
     max_output_bytes: int = 256 * 2**20
     target_rms_dbfs: float = -20.0
     peak_dbfs: float = -1.0

@@ -39,7 +39,7 @@ def prepare_midi(pm: pretty_midi.PrettyMIDI, max_seconds: float, tail_s: float =
     counts: Counter = Counter()
     melodic = [_bounded_copy(inst, max_seconds, counts) for inst in pm.instruments if not inst.is_drum]
     drums = [_bounded_copy(inst, max_seconds, counts) for inst in pm.instruments if inst.is_drum]
-    changes = _describe_bounds(counts, max_seconds)
+    changes = _describe_bounds(counts, max_seconds, _end_time(pm))
     melodic = _fit_channels([inst for inst in melodic if inst.notes], changes)
     drums = [inst for inst in drums if inst.notes]
     if len(drums) > 1:
@@ -63,7 +63,10 @@ def _bounded_copy(
     copy = pretty_midi.Instrument(program=inst.program, is_drum=inst.is_drum, name=inst.name)
     for note in inst.notes:
         start = max(0.0, note.start)
-        if start > max_seconds - MIN_NOTE_S or note.end < start or not 0 <= note.pitch <= 127:
+        if start > max_seconds - MIN_NOTE_S:
+            counts["late"] += 1
+            continue
+        if note.end < start or not 0 <= note.pitch <= 127:
             counts["dropped"] += 1
             continue
         end = max(note.end, start + MIN_NOTE_S)
@@ -77,13 +80,27 @@ def _bounded_copy(
     return copy
 
 
-def _describe_bounds(counts: Counter, max_seconds: float) -> list[str]:
+def _end_time(pm: pretty_midi.PrettyMIDI) -> float:
+    return max((note.end for inst in pm.instruments for note in inst.notes), default=0.0)
+
+
+def _describe_bounds(counts: Counter, max_seconds: float, end_s: float) -> list[str]:
     changes = []
+    if counts["late"] or counts["cut"]:
+        limit = _clock(max_seconds)
+        changes.append(
+            f"only the first {limit} of this {_clock(end_s)} piece {_were(2)} rendered "
+            f"(audio is limited to {limit} per piece)"
+        )
     if dropped := counts["dropped"]:
-        changes.append(f"{_plural(dropped, 'note')} outside 0–{max_seconds:g} s {_were(dropped)} left out")
-    if cut := counts["cut"]:
-        changes.append(f"{_plural(cut, 'note')} {_were(cut)} cut at {max_seconds:g} s")
+        impossible = "with an impossible time or pitch"
+        changes.append(f"{_plural(dropped, 'note')} {impossible} {_were(dropped)} left out")
     return changes
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}:{rest:02d}"
 
 
 def _plural(count: int, noun: str) -> str:

@@ -8,15 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from core.data.corpus import (
-    DEFAULT_LIMITS,
-    DEFAULT_SPEC,
-    MIDI_SUFFIXES,
-    Corpus,
-    FileReport,
-    Source,
-    load_sources,
-)
+from core.budgets import BUDGETS
+from core.data.corpus import DEFAULT_LIMITS, DEFAULT_SPEC, MIDI_SUFFIXES, Corpus, Source, load_sources
+from core.data.limits import DEFAULT_CORPUS_LIMITS, CorpusLimits
 from core.midi.precheck import format_size
 from core.midi.score import MidiLimits, MidiRejected
 from core.music.pianoroll import RollSpec
@@ -24,10 +18,12 @@ from core.music.pianoroll import RollSpec
 
 @dataclass(frozen=True)
 class ZipLimits:
-    """Guards for an uploaded zip archive (on top of the per-file :class:`MidiLimits`)."""
+    """Guards for an uploaded zip archive (on top of the per-file :class:`MidiLimits`); the budgets among
+    them come from :data:`core.budgets.BUDGETS`."""
 
-    max_members: int = 2000
-    max_total_bytes: int = 64 << 20
+    max_members: int = BUDGETS.upload_files
+    """Files in the archive (folders and macOS resource files not counted)."""
+    max_total_bytes: int = BUDGETS.zip_unpacked_bytes
     """Declared uncompressed size of all MIDI members together."""
     max_ratio: float = 200.0
     """Uncompressed / compressed size above which a member is treated as a zip bomb."""
@@ -42,6 +38,7 @@ def load_zip(
     zip_limits: ZipLimits = ZipLimits(),
     name: str = "archive.zip",
     progress: bool = False,
+    corpus_limits: CorpusLimits = DEFAULT_CORPUS_LIMITS,
 ) -> Corpus:
     """The MIDI files inside an uploaded zip archive, all in the "upload" split; read in memory only.
 
@@ -49,29 +46,40 @@ def load_zip(
     ``.mid``/``.midi``, encrypted, oversized or suspiciously compressed are rejected with a report. An
     archive with too many members or too much content gives a corpus with one report and no pieces.
     """
+    sources = zip_sources(data, limits, zip_limits, name)
+    return load_sources(sources, spec, limits, progress, corpus_limits)
+
+
+def zip_sources(
+    data: bytes, limits: MidiLimits = DEFAULT_LIMITS, zip_limits: ZipLimits = ZipLimits(), name: str = ""
+) -> list[Source]:
+    """The members of an archive as sources, in archive order; refused members (and a refused archive,
+    under its own ``name``) are sources that carry their ``problem`` and are never read."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [info for info in archive.infolist() if not _is_noise(info)]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        return _refused(name, f"{name} is not a readable zip archive", spec)
-    with archive:
-        problem = _archive_problem(members, zip_limits)
-        if problem:
-            return _refused(name, problem, spec)
-        reports, sources = [], []
-        for info in members:
-            reason = _member_problem(info, limits, zip_limits)
-            if reason is None:
-                sources.append(Source(info.filename, _member_reader(archive, info, limits), "upload"))
-            else:
-                reports.append(FileReport(info.filename, False, reason))
-        corpus = load_sources(sources, spec, limits, progress)
-    corpus.reports = reports + corpus.reports
-    return corpus
+        return [Source.refused(name, f"{name} is not a readable zip archive")]
+    problem = _archive_problem(members, zip_limits)
+    if problem:
+        return [Source.refused(name, problem)]
+    sources = []
+    for info in members:
+        reason = _member_problem(info, limits, zip_limits)
+        if reason is None:
+            sources.append(Source(info.filename, _member_reader(archive, info, limits), "upload"))
+        else:
+            sources.append(Source.refused(info.filename, reason))
+    return sources
 
 
-def _refused(name: str, reason: str, spec: RollSpec) -> Corpus:
-    return Corpus([], [FileReport(name, False, reason)], spec)
+def count_members(data: bytes) -> int:
+    """How many files an archive holds (folders and macOS resource files not counted); 0 if unreadable."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(not _is_noise(info) for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return 0
 
 
 def _is_noise(info: zipfile.ZipInfo) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from core.data.limits import DEFAULT_CORPUS_LIMITS, CorpusBudget, CorpusLimits, cut_roll, cut_score
 from core.data.rollcache import cache_key, read_roll, write_roll
 from core.midi.parser import MidiParser, read_source
 from core.midi.score import MidiLimits, MidiRejected, Score
@@ -82,12 +83,19 @@ class Corpus:
 
 @dataclass
 class Source:
-    """A file to load: its name, how to read its bytes, its split and manifest metadata."""
+    """A file to load: its name, how to read its bytes, its split and manifest metadata; a source with a
+    ``problem`` is reported as rejected for that reason without being read."""
 
     name: str
     read: Callable[[], bytes]
     split: str
     meta: dict = field(default_factory=dict)
+    problem: str | None = None
+
+    @classmethod
+    def refused(cls, name: str, problem: str, split: str = "upload") -> Source:
+        """A source refused before reading (an archive member that is not MIDI, a file over a budget)."""
+        return cls(name, _refusal(problem), split, problem=problem)
 
 
 # --- loading -----------------------------------------------------------------------------------------
@@ -108,12 +116,23 @@ def _piece(source: Source, roll: PianoRoll, info: dict) -> tuple[Piece, FileRepo
     if "key_signature" in info:
         meta["key_signature"] = info["key_signature"]
     meta.update(source.meta)
-    return Piece(source.name, roll, source.split, meta), FileReport(source.name, True, info["summary"])
+    message = f"{info['summary']}; {info['cut']}" if info.get("cut") else info["summary"]
+    return Piece(source.name, roll, source.split, meta), FileReport(source.name, True, message)
 
 
-def load_sources(sources: list[Source], spec: RollSpec, limits: MidiLimits, progress: bool = False) -> Corpus:
-    """Load every source from the cache or, for cache misses only, through a :class:`MidiParser`."""
-    loader = _Loader(sources, spec, limits)
+def load_sources(
+    sources: list[Source],
+    spec: RollSpec,
+    limits: MidiLimits,
+    progress: bool = False,
+    corpus_limits: CorpusLimits = DEFAULT_CORPUS_LIMITS,
+) -> Corpus:
+    """Load every source from the cache or, for cache misses only, through a :class:`MidiParser`.
+
+    Pieces longer than ``corpus_limits.piece_steps`` are cut before their roll is built; the corpus admits
+    pieces in order until it holds ``corpus_limits.corpus_steps`` steps (see :mod:`core.data.limits`).
+    """
+    loader = _Loader(sources, spec, limits, corpus_limits)
     misses = loader.cache_misses(_progress(sources, progress))
     first = next(misses, None)
     if first is not None:
@@ -124,25 +143,54 @@ def load_sources(sources: list[Source], spec: RollSpec, limits: MidiLimits, prog
 
 
 class _Loader:
-    """Collects each source's outcome by index; cache misses wait in order for the parser's results."""
+    """Collects each source's outcome by index; cache misses wait in order for the parser's results.
 
-    def __init__(self, sources: list[Source], spec: RollSpec, limits: MidiLimits) -> None:
-        self.sources, self.spec, self.limits = sources, spec, limits
+    Outcomes pass the corpus's step budget in index order (a cursor follows the settled outcomes), so which
+    pieces are cut or left out does not depend on how fast the parser answers.
+    """
+
+    def __init__(self, sources: list[Source], spec: RollSpec, limits: MidiLimits, corpus: CorpusLimits):
+        self.sources, self.spec, self.limits, self.corpus_limits = sources, spec, limits, corpus
         self.outcomes: dict[int, tuple[Piece | None, FileReport]] = {}
         self.waiting: deque[tuple[int, str]] = deque()
+        self.budget = CorpusBudget(corpus.corpus_steps)
+        self.cursor = 0
+
+    def settle(self, index: int, outcome: tuple[Piece | None, FileReport]) -> None:
+        """Record an outcome; admit every outcome from the cursor on that is now known, in order."""
+        self.outcomes[index] = outcome
+        while self.cursor in self.outcomes:
+            self.outcomes[self.cursor] = self._admitted(*self.outcomes[self.cursor])
+            self.cursor += 1
+
+    def _admitted(self, piece: Piece | None, report: FileReport) -> tuple[Piece | None, FileReport]:
+        if piece is None:
+            return piece, report
+        roll, note = self.budget.admit(piece.roll)
+        if roll is None:
+            return None, FileReport(report.name, False, str(note))
+        if note:
+            piece.roll, report.message = roll, f"{report.message}; {note}"
+        return piece, report
 
     def cache_misses(self, sources: Iterable[Source]) -> Iterator[tuple[str, bytes]]:
         """Settle cached and unreadable sources; yield ``(name, bytes)`` of the others."""
         for index, source in enumerate(sources):
+            if source.problem is not None:
+                self.settle(index, (None, FileReport(source.name, False, source.problem)))
+                continue
+            if self.budget.full:  # nothing more fits: the file is not even read
+                self.settle(index, (None, FileReport(source.name, False, self.budget.full_message())))
+                continue
             try:
                 data = source.read()
             except MidiRejected as error:
-                self.outcomes[index] = (None, FileReport(source.name, False, str(error)))
+                self.settle(index, (None, FileReport(source.name, False, str(error))))
                 continue
-            key = cache_key(data, self.spec, self.limits)
+            key = cache_key(data, self.spec, self.limits, self.corpus_limits.piece_steps)
             cached = read_roll(key, self.spec)
             if cached is not None:
-                self.outcomes[index] = _piece(source, *cached)
+                self.settle(index, _piece(source, *cached))
                 continue
             self.waiting.append((index, key))
             yield source.name, data
@@ -153,11 +201,20 @@ class _Loader:
             for name, result in parser.parse_many(files):
                 index, key = self.waiting.popleft()
                 if isinstance(result, MidiRejected):
-                    self.outcomes[index] = (None, FileReport(name, False, str(result)))
+                    self.settle(index, (None, FileReport(name, False, str(result))))
                     continue
-                roll, info = score_to_roll(result, self.spec), _score_info(result)
+                roll, info = self.roll_of(result)
                 writer.submit(write_roll, key, roll, info)
-                self.outcomes[index] = _piece(self.sources[index], roll, info)
+                self.settle(index, _piece(self.sources[index], roll, info))
+
+    def roll_of(self, score: Score) -> tuple[PianoRoll, dict]:
+        """The roll of a score cut to the piece budget first (see :func:`core.data.limits.cut_score`)."""
+        max_steps = self.corpus_limits.piece_steps
+        kept, cut = cut_score(score, self.spec, max_steps)
+        info = _score_info(score)
+        if cut:
+            info["cut"] = cut
+        return cut_roll(score_to_roll(kept, self.spec), max_steps), info
 
 
 def _progress(sources: list[Source], enabled: bool) -> Iterable[Source]:
@@ -192,6 +249,7 @@ def load_folder(
     spec: RollSpec = DEFAULT_SPEC,
     limits: MidiLimits = DEFAULT_LIMITS,
     progress: bool = False,
+    corpus_limits: CorpusLimits = DEFAULT_CORPUS_LIMITS,
 ) -> Corpus:
     """Every ``.mid``/``.midi`` file of a folder (not its subfolders), in name order.
 
@@ -207,7 +265,7 @@ def load_folder(
         if file.suffix.lower() in MIDI_SUFFIXES and file.is_file():
             split, meta = _manifest_meta(manifest[file.stem]) if file.stem in manifest else ("upload", {})
             sources.append(Source(file.name, _path_reader(file, limits), split, meta))
-    return load_sources(sources, spec, limits, progress)
+    return load_sources(sources, spec, limits, progress, corpus_limits)
 
 
 def load_uploads(
@@ -215,11 +273,19 @@ def load_uploads(
     spec: RollSpec = DEFAULT_SPEC,
     limits: MidiLimits = DEFAULT_LIMITS,
     progress: bool = False,
+    corpus_limits: CorpusLimits = DEFAULT_CORPUS_LIMITS,
 ) -> Corpus:
     """Uploaded ``(name, bytes)`` files, all in the "upload" split."""
     sources = [Source(name, _constant(data), "upload") for name, data in files]
-    return load_sources(sources, spec, limits, progress)
+    return load_sources(sources, spec, limits, progress, corpus_limits)
 
 
 def _constant(data: bytes) -> Callable[[], bytes]:
     return lambda: bytes(data)
+
+
+def _refusal(problem: str) -> Callable[[], bytes]:
+    def read() -> bytes:
+        raise MidiRejected(problem)
+
+    return read

@@ -31,14 +31,15 @@ def cache_dir() -> Path:
     return cache_subdir("rolls")
 
 
-def cache_key(data: bytes, spec: RollSpec, limits: MidiLimits) -> str:
-    """sha256 of the file bytes, the grid, the codec version and the limits the file was accepted under."""
-    return hashlib.sha256(data + _settings_bytes(spec, limits)).hexdigest()
+def cache_key(data: bytes, spec: RollSpec, limits: MidiLimits, piece_steps: int) -> str:
+    """sha256 of the file bytes, the grid, the codec version, the limits the file was accepted under and
+    the steps a piece may keep (:attr:`core.data.limits.CorpusLimits.piece_steps`)."""
+    return hashlib.sha256(data + _settings_bytes(spec, limits, piece_steps)).hexdigest()
 
 
 @lru_cache(maxsize=16)
-def _settings_bytes(spec: RollSpec, limits: MidiLimits) -> bytes:
-    settings = {"spec": asdict(spec), "codec": CODEC_VERSION, "limits": asdict(limits)}
+def _settings_bytes(spec: RollSpec, limits: MidiLimits, piece_steps: int) -> bytes:
+    settings = {"spec": asdict(spec), "codec": CODEC_VERSION, "limits": asdict(limits), "steps": piece_steps}
     return json.dumps(settings, sort_keys=True).encode()
 
 

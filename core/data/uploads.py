@@ -1,6 +1,8 @@
 """Uploaded MIDI files: load a batch (MIDI files and zip archives together) and keep the accepted ones.
 
-``load_upload_batch`` gives one :class:`~core.data.corpus.Corpus` for everything a user uploaded at once.
+``load_upload_batch`` gives one :class:`~core.data.corpus.Corpus` for everything a user uploaded at once,
+within the upload budgets (:class:`~core.data.limits.CorpusLimits`: files and bytes per upload, steps per
+piece and per corpus; over-long names are shortened).
 ``store_corpus`` writes accepted files into a content-addressed folder ``.cache/corpora/<hash>/``
 (``$GMS_CACHE_DIR/corpora/<hash>/`` when that is set) with safe file names, so a training run can read it
 as its ``data_dir``.
@@ -14,11 +16,14 @@ import os
 import re
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
-from core.data.archives import load_zip
-from core.data.corpus import DEFAULT_LIMITS, MIDI_SUFFIXES, Corpus, FileReport, load_uploads
+from core.data.archives import count_members, zip_sources
+from core.data.corpus import DEFAULT_LIMITS, DEFAULT_SPEC, MIDI_SUFFIXES, Corpus, Source, load_sources
+from core.data.limits import DEFAULT_CORPUS_LIMITS, CorpusLimits, shorten_name
 from core.files import atomic_folder
+from core.midi.precheck import format_size
 from core.midi.score import MidiLimits
 from core.paths import cache_subdir
 
@@ -44,33 +49,85 @@ def is_midi_name(name: str) -> bool:
     return name.lower().endswith(MIDI_SUFFIXES)
 
 
-def load_upload_batch(files: list[tuple[str, bytes]], limits: MidiLimits = DEFAULT_LIMITS) -> Corpus:
+def load_upload_batch(
+    files: list[tuple[str, bytes]],
+    limits: MidiLimits = DEFAULT_LIMITS,
+    corpus_limits: CorpusLimits = DEFAULT_CORPUS_LIMITS,
+) -> Corpus:
     """One corpus of every uploaded ``(name, bytes)``: MIDI files directly, ``.zip`` archives unpacked.
 
-    Files with any other suffix are rejected with a report without being read.
+    Files with any other suffix, and files past the upload's file or byte budget, are rejected with a
+    report without being read. Names longer than ``corpus_limits.name_chars`` are shortened, and say so.
     """
-    midis = load_uploads([(name, data) for name, data in files if is_midi_name(name)], limits=limits)
-    midi_reports, midi_pieces = iter(midis.reports), iter(midis.pieces)
-    pieces, reports = [], []
+    sources = upload_sources(files, limits, corpus_limits)
+    corpus = load_sources(sources, DEFAULT_SPEC, limits, corpus_limits=corpus_limits)
+    long_names = {shorten_name(name, corpus_limits.name_chars): len(name) for name, _ in files}
+    for report in corpus.reports:
+        if long_names.get(report.name, 0) > corpus_limits.name_chars:
+            report.message += (
+                f" (its {long_names[report.name]:,}-character file name was shortened to "
+                f"{corpus_limits.name_chars})"
+            )
+    return corpus
+
+
+def upload_sources(
+    files: list[tuple[str, bytes]], limits: MidiLimits, corpus_limits: CorpusLimits
+) -> list[Source]:
+    """Every uploaded file as sources, in order: a MIDI file is one, an archive its members; a file past
+    the upload's budgets (files, zip members included, and bytes) is one refused source."""
+    sources: list[Source] = []
+    n_files = n_bytes = 0
     for name, data in files:
-        if is_midi_name(name):
-            reports.append(next(midi_reports))
-            pieces += [next(midi_pieces)] if reports[-1].accepted else []
-        elif is_zip_name(name):
-            archive = load_zip(data, limits=limits, name=name)
-            pieces, reports = pieces + archive.pieces, reports + archive.reports
+        name = shorten_name(name, corpus_limits.name_chars)
+        n_bytes += len(data)
+        if not (is_midi_name(name) or is_zip_name(name)):
+            sources.append(Source.refused(name, UNSUPPORTED))
+            continue
+        adds = 1 if is_midi_name(name) else count_members(data)
+        problem = _over_budget(n_files + adds, n_bytes, adds, corpus_limits)
+        if problem:
+            sources.append(Source.refused(name, problem))
+        elif is_midi_name(name):
+            sources.append(Source(name, _constant(data), "upload"))
         else:
-            reports.append(FileReport(name, False, UNSUPPORTED))
-    return Corpus(pieces, reports, midis.spec)
+            sources += zip_sources(data, limits, name=name)
+        n_files += 0 if problem else adds
+    return sources
+
+
+def _over_budget(n_files: int, n_bytes: int, adds: int, corpus_limits: CorpusLimits) -> str | None:
+    """Why a file would take an upload past its budgets (files counted so far with it, bytes), or None."""
+    if n_bytes > corpus_limits.upload_bytes:
+        return (
+            f"not read: the files uploaded with it reach {format_size(n_bytes)}, and one upload may hold "
+            f"at most {format_size(corpus_limits.upload_bytes)}; upload the rest separately"
+        )
+    if n_files > corpus_limits.upload_files:
+        holds = f"its {adds:,} files would make" if adds > 1 else "it would make"
+        return (
+            f"not read: {holds} this upload {n_files:,} MIDI files, and one upload may hold at most "
+            f"{corpus_limits.upload_files:,} (zip members included); upload the rest separately"
+        )
+    return None
+
+
+def _constant(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
 
 
 def accepted_files(
-    files: list[tuple[str, bytes]], corpus: Corpus, limits: MidiLimits = DEFAULT_LIMITS
+    files: list[tuple[str, bytes]],
+    corpus: Corpus,
+    limits: MidiLimits = DEFAULT_LIMITS,
+    corpus_limits: CorpusLimits = DEFAULT_CORPUS_LIMITS,
 ) -> list[tuple[str, bytes]]:
-    """The uploaded files ``corpus`` accepted, as ``(name, bytes)``; accepted zip members are read out."""
+    """The uploaded files ``corpus`` accepted, as ``(name, bytes)`` under the names the corpus reports;
+    accepted zip members are read out."""
     accepted = {report.name for report in corpus.reports if report.accepted}
     chosen = []
     for name, data in files:
+        name = shorten_name(name, corpus_limits.name_chars)
         if is_zip_name(name):
             chosen += _zip_members(data, accepted, limits.max_bytes)
         elif is_midi_name(name) and name in accepted:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.budgets import BUDGETS
+
 NOTE_DTYPE = np.dtype(
     [
         ("pitch", "u1"),
@@ -39,22 +41,23 @@ class MidiRejected(Exception):
 
 @dataclass(frozen=True)
 class MidiLimits:
-    """Every limit applied to an untrusted MIDI file (see :mod:`core.midi_io`)."""
+    """Every limit applied to an untrusted MIDI file (see :mod:`core.midi.parser`); the budgets among them
+    come from :data:`core.budgets.BUDGETS`."""
 
-    max_bytes: int = 1 << 20
+    max_bytes: int = BUDGETS.midi_file_bytes
     max_tracks: int = 128
     max_ticks_per_beat: int = 960
     """Files with a finer resolution are rescaled to at most this many ticks per beat before parsing."""
     max_ticks: int = 5_000_000
     """Latest event tick after rescaling (the parser allocates 8 bytes per tick)."""
-    max_seconds: float = 600.0
+    max_seconds: float = BUDGETS.midi_seconds
     max_notes: int = 50_000
     max_polyphony: int = 256
     max_beats: int = 20_000
     """Beats in the whole file (guards the beat grid against absurd tempos)."""
-    timeout_s: float = 15.0
+    timeout_s: float = BUDGETS.parse_seconds
     """Wall-clock (and CPU) seconds the worker may spend on one file."""
-    worker_memory_mb: int = 300
+    worker_memory_mb: int = BUDGETS.parse_worker_mb
     """Address space the worker may add on top of its size after start-up."""
 
 

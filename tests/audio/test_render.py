@@ -214,7 +214,9 @@ def test_prepare_midi_bounds_notes_to_max_seconds() -> None:
     notes = prepared.pm.instruments[0].notes
     assert [(n.pitch, n.end) for n in notes] == [(60, 1.0), (62, 5.0)]
     assert prepared.end_s == 5.0
-    assert prepared.changes == ["2 notes outside 0–5 s were left out", "1 note was cut at 5 s"]
+    assert prepared.changes == [
+        "only the first 0:05 of this 120:01 piece were rendered (audio is limited to 0:05 per piece)"
+    ]
     reread = pretty_midi.PrettyMIDI(io.BytesIO(prepared.data))
     assert reread.instruments[0].notes[-1].end == pytest.approx(5.0, abs=0.01)
 

@@ -102,8 +102,8 @@ def test_batch_of_midis_and_a_zip_keeps_only_accepted_files() -> None:
     status = [(report.name, report.accepted) for report in corpus.reports]
     assert status == [
         ("broken.mid", False),
-        ("readme.txt", False),  # refused before reading, so listed first within its archive
-        ("inner/other.mid", True),
+        ("inner/other.mid", True),  # members in archive order, refused ones included
+        ("readme.txt", False),
         ("bad.mid", False),
         ("photo.png", False),
         ("good.MID", True),
