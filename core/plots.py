@@ -7,7 +7,7 @@ pages hand the figures to ``st.plotly_chart``; the CLI tools could write them wi
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -24,6 +24,8 @@ ROLL_COLORS = ("#f4f6fa", "#74a9cf", "#08306b")
 """Silent, held, note starts: onsets are the darkest cells."""
 ROLL_STATES = ("silent", "held", "note starts")
 PHASE_LABELS = {"mle": "pretraining (MLE)", "gan": "adversarial"}
+FEW_POINTS = 12
+"""Training curves with fewer points than this are drawn with dots as well as lines."""
 FONT_SIZE = 15
 """Large enough to read on a projector."""
 
@@ -211,18 +213,24 @@ def _phase_changes(records: Sequence[dict]) -> list[tuple[float, str]]:
     return changes
 
 
-def training_curves_figure(records: list[dict], keys: list[str], title: str, y_label: str) -> go.Figure:
-    """One line per key over the training step; a dashed line where the phase changes."""
+def training_curves_figure(
+    records: list[dict], keys: list[str], title: str, y_label: str, names: Mapping[str, str] | None = None
+) -> go.Figure:
+    """One line per key over the training step (named ``names[key]``); a dashed line where the phase changes.
+
+    A series of fewer than :data:`FEW_POINTS` points is drawn as dots too, so a single point is visible.
+    """
     fig = go.Figure()
     for key in keys:
         points = [(r["step"], r[key]) for r in records if "step" in r and _is_number(r.get(key))]
+        name = html.escape((names or {}).get(key, key))
         fig.add_trace(
             go.Scatter(
                 x=[step for step, _ in points],
                 y=[value for _, value in points],
-                mode="lines",
-                name=key,
-                hovertemplate=f"{key}<br>step %{{x:,}}: %{{y:.4g}}<extra></extra>",
+                mode="lines+markers" if len(points) < FEW_POINTS else "lines",
+                name=name,
+                hovertemplate=f"{name}<br>step %{{x:,}}: %{{y:.4g}}<extra></extra>",
             )
         )
     for step, phase in _phase_changes(records):

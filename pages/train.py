@@ -1,15 +1,21 @@
-"""Train: start, watch, stop and resume GAN training runs in the background."""
+"""Train: the class's runs (started by the teacher) and students' own small runs, queued for one slot."""
 
 import streamlit as st
 
 from core.families import MODEL_LABELS
+from core.files import read_json_or_none
 from core.music.pianoroll import RollSpec, roll_from_arrays, roll_to_midi_bytes
 from core.plots import piano_roll_figure, training_curves_figure
-from core.studio import jobs
-from core.studio.choices import active_corpus, set_active_checkpoint
+from core.studio import jobs, queue
+from core.studio.catalog import corpus_label
+from core.studio.choices import ClassSettings, active_corpus, class_settings, set_class_settings
+from core.studio.curves import CURVES, adversarial_start, curve_records, has_data, progress_words
+from core.studio.roles import RoleError, Visitor
 from core.training.presets import PRESETS, preset_config, preset_named
 from core.training.runfiles import read_metrics
 from pages.shared.audio import audio_player
+from pages.shared.roles import is_teacher, my_space, pin_configured, visitor
+from pages.shared.run_actions import run_actions
 
 OBJECTIVE_LABELS = {
     "nonsaturating": "Non-saturating GAN loss (default)",
@@ -17,12 +23,12 @@ OBJECTIVE_LABELS = {
     "minimax": "Goodfellow's minimax objective, as written",
     "wgan_gp": "Wasserstein GAN with gradient penalty",
 }
-CURVES = (
-    ("Losses", ["loss_d", "loss_g"], "loss (nats)"),
-    ("Discriminator outputs", ["d_real", "d_fake"], "D(x) and D(G(z)), probability"),
-    ("Quality (lower is better)", ["q_score"], "distance to real chorales (a.u.)"),
-    ("Speed", ["samples_per_s"], "training windows per second"),
-)
+BASELINE_HELP = {
+    "lstm_lm": "Learns to predict each step of the piano-roll from the steps before it (maximum likelihood, "
+    "learning rate halved on plateaus); no discriminator.",
+    "cnn_gan": "A convolutional generator writes one bar at a time, conditioned on the previous bar; a "
+    "convolutional discriminator judges bars (with feature matching).",
+}
 
 
 def custom_config() -> dict:
@@ -52,46 +58,73 @@ def custom_config() -> dict:
     }
 
 
-BASELINE_HELP = {
-    "lstm_lm": "Learns to predict each step of the piano-roll from the steps before it (maximum likelihood, "
-    "learning rate halved on plateaus); no discriminator.",
-    "cnn_gan": "A convolutional generator writes one bar at a time, conditioned on the previous bar; a "
-    "convolutional discriminator judges bars (with feature matching).",
-}
-
-
-def gan_config() -> dict:
+def gan_config() -> tuple[dict, str]:
     names = [preset.name for preset in PRESETS] + ["Custom"]
     choice = st.radio("Preset", names, horizontal=True)
     if choice == "Custom":
-        return custom_config()
+        return custom_config(), choice
     st.write(preset_named(choice).description)
-    return preset_config(choice)
+    return preset_config(choice), choice
 
 
-def baseline_config(model: str) -> dict:
+def baseline_config(model: str) -> tuple[dict, str]:
     """The survey's comparison models: a time budget is all a class needs to choose."""
     st.write(BASELINE_HELP[model])
     minutes = st.slider("Time budget (minutes)", 1, 30, 3)
     length = {"epochs": 200} if model == "lstm_lm" else {"steps": 8000}
-    return {"model": model, "max_minutes": float(minutes), **length}
+    return {"model": model, "max_minutes": float(minutes), **length}, MODEL_LABELS[model]
 
 
-def start_form(busy: bool) -> None:
-    st.subheader("Start a run")
+def submitted(run_id: str) -> None:
+    """Show the run this session just asked for (and let the run picker follow it)."""
+    st.session_state["run_id"] = run_id
+    st.rerun()
+
+
+def class_start_form() -> None:
+    st.subheader("Start a class run" if pin_configured() else "Start a run")
     corpus = active_corpus()
-    st.caption(f"Training corpus: **{corpus.name}** (choose another on the Dataset page).")
+    st.caption(f"Training corpus: **{corpus_label(corpus)}** (choose another on the Dataset page).")
     model = st.selectbox("Model", list(MODEL_LABELS), format_func=MODEL_LABELS.get)
-    config = gan_config() if model == "lstm_gan" else baseline_config(model)
+    config, label = gan_config() if model == "lstm_gan" else baseline_config(model)
     config["data_dir"] = str(corpus)
-    if st.button("Start training", type="primary", disabled=busy):
+    if st.button("Start training", type="primary"):
+        submitted(queue.submit(config, label=label))
+
+
+def class_settings_form() -> None:
+    """The teacher's switches for the students' own runs."""
+    settings = class_settings()
+    with st.expander("What students may do", expanded=False):
+        allowed = st.toggle("Students may train small runs of their own", value=settings.students_may_train)
+        minutes = st.slider("Time budget of each student run (minutes)", 1, 10, int(settings.student_minutes))
+        if st.button("Save for the class"):
+            set_class_settings(ClassSettings(allowed, float(minutes)), by=visitor())
+            st.success("Saved: students see the change on their next click.")
+
+
+def own_start_form(me: Visitor) -> None:
+    st.subheader("Train a run of your own")
+    settings = class_settings()
+    if not settings.students_may_train:
+        st.info(
+            "Your teacher starts the class's runs; you can watch them below. Training runs of your own "
+            "opens when the teacher allows it."
+        )
+        return
+    preset = st.radio("Preset", queue.STUDENT_PRESETS, horizontal=True, key="own_preset")
+    st.write(preset_named(preset).description)
+    corpus = my_space().training_corpus
+    st.caption(
+        f"On {corpus_label(corpus)}, for at most {settings.student_minutes:g} minutes. Runs take turns: "
+        "yours waits in the queue until the training slot is free."
+    )
+    if st.button("Queue my run", type="primary"):
         try:
-            st.session_state["run_id"] = jobs.start_run(config)
-            st.rerun()
-        except jobs.JobError as error:
+            config = queue.student_config(preset, str(corpus), settings.student_minutes)
+            submitted(queue.submit_own(config, me, label=preset))
+        except (jobs.JobError, RoleError) as error:
             st.error(str(error))
-    if busy:
-        st.info("A run is training; stop it before starting another (one run at a time on this server).")
 
 
 def format_eta(seconds: float | None) -> str:
@@ -112,66 +145,126 @@ def show_samples(run_id: str) -> None:
     audio_player(roll_to_midi_bytes(roll))
 
 
+def whose(info: jobs.RunInfo, me: Visitor) -> str:
+    if info.is_class_run:
+        return "the class"
+    return "yours" if info.owner == me.owner else "a student's"
+
+
+def show_progress(info: jobs.RunInfo, me: Visitor) -> None:
+    """The run's state in words, its progress bar, and a stop button for those who may stop it."""
+    if info.state == "queued":
+        ticket = queue.tickets().get(info.run_id)
+        place = f"number {ticket.position} in the queue" if ticket else "in the queue"
+        st.info(f"Waiting for the training slot: {place}. It starts by itself when the runs before it end.")
+    elif info.total_steps:
+        detail = format_eta(info.eta_s) if info.alive else info.message
+        words = progress_words(info.step, info.total_steps, info.phase)
+        st.progress(info.progress, text=f"{words} · {detail}")
+    if info.state in ("failed", "interrupted"):
+        st.error(f"This run {info.state}: {info.message or 'no reason was recorded'}")
+    if not (info.alive or info.state == "queued"):
+        return
+    label = "Stop (saves a checkpoint)" if info.alive else "Take it off the queue"
+    if queue.may_control(info, me):
+        if st.button(label, key=f"stop-{info.run_id}"):
+            queue.stop_or_cancel(info.run_id, me)
+    else:
+        st.caption(f"Only the teacher{' or its owner' if not info.is_class_run else ''} can stop this run.")
+
+
+def show_curves(info: jobs.RunInfo) -> None:
+    records = read_metrics(info.path)
+    start = adversarial_start(read_json_or_none(info.files.config) or {})
+    if start:
+        st.caption(
+            f"The generator imitates the chorales for {start[0]:,} steps; then the discriminator joins and "
+            f"the adversarial game runs to step {start[1]:,}. D(x) and D(G(z)) exist only in the game."
+        )
+    drawn = [curve for curve in CURVES if has_data(records, curve)]
+    columns = st.columns(2)
+    for index, curve in enumerate(drawn):
+        with columns[index % 2]:
+            figure = training_curves_figure(
+                curve_records(records, curve), list(curve.series), curve.title, curve.y_label, curve.series
+            )
+            st.plotly_chart(figure, key=f"curve-{info.run_id}-{index}")
+            st.caption(curve.explanation)
+
+
 @st.fragment(run_every=2)
-def live_view(run_id: str) -> None:
-    info = jobs.run_info(run_id)
+def live_view(run_id: str, me: Visitor) -> None:
+    try:
+        info = jobs.run_info(run_id)
+    except jobs.JobError:
+        st.info("That run is gone (deleted).")
+        return
     was_alive = st.session_state.get(f"alive-{run_id}", False)
     st.session_state[f"alive-{run_id}"] = info.alive
     if was_alive and not info.alive:
-        st.rerun()  # the run just ended: refresh the whole page (start form, runs and checkpoints)
-    st.subheader(f"Run {info.run_id}: {info.state}")
-    phase = {"mle": "pretraining (maximum likelihood)", "gan": "adversarial"}.get(info.phase, info.phase)
-    detail = format_eta(info.eta_s) if info.alive else info.message
-    st.progress(info.progress, text=f"step {info.step} of {info.total_steps} · {phase} · {detail}")
-    if info.state in ("failed", "interrupted"):
-        st.error(info.message)
-    if info.alive and st.button("Stop (saves a checkpoint)", key=f"stop-{run_id}"):
-        jobs.stop_run(run_id)
-    records = read_metrics(info.path)
-    columns = st.columns(2)
-    for index, (title, keys, y_label) in enumerate(CURVES):
-        if any(key in record for record in records for key in keys):
-            figure = training_curves_figure(records, keys, title=title, y_label=y_label)
-            columns[index % 2].plotly_chart(figure, key=f"curve-{run_id}-{index}")
+        st.rerun()  # the run just ended: refresh the whole page (forms, runs and checkpoints)
+    st.subheader(f"Run {info.run_id} ({whose(info, me)}): {info.state}")
+    show_progress(info, me)
+    show_curves(info)
     show_samples(run_id)
 
 
-def runs_table() -> None:
-    runs = jobs.list_runs()
+def runs_rows(runs: list[jobs.RunInfo], me: Visitor) -> list[dict]:
+    tickets = queue.tickets()
+    return [
+        {
+            "run": r.run_id,
+            "whose": whose(r, me),
+            "what": r.label,
+            "state": r.state,
+            "where": f"queue place {tickets[r.run_id].position}"
+            if r.run_id in tickets
+            else progress_words(r.step, r.total_steps, r.phase)
+            if r.total_steps
+            else "",
+            "message": r.message,
+        }
+        for r in runs
+    ]
+
+
+@st.fragment(run_every=3)
+def runs_section(shown: str | None, me: Visitor) -> None:
+    runs = queue.visible_runs(me)
     if not runs:
         return
     st.subheader("Runs and checkpoints")
-    rows = [
-        {"run": r.run_id, "state": r.state, "step": f"{r.step}/{r.total_steps}", "message": r.message}
-        for r in runs
-    ]
-    st.dataframe(rows, hide_index=True)
-    run_id = st.selectbox("Run", [r.run_id for r in runs], key="chosen_run")
-    info = jobs.run_info(run_id)
-    left, right = st.columns(2)
-    resumable = not info.alive and info.state != "finished" and info.last_checkpoint.exists()
-    if left.button("Resume this run", disabled=not resumable):
-        try:
-            st.session_state["run_id"] = jobs.start_run({}, run_id=run_id, resume=True)
-            st.rerun()
-        except jobs.JobError as error:
-            st.error(str(error))
-    checkpoint = info.best_checkpoint if info.best_checkpoint.exists() else info.last_checkpoint
-    if right.button("Use as the generator", disabled=not checkpoint.exists()):
-        set_active_checkpoint(checkpoint)
-        st.success(f"The Generate page now uses {run_id}'s {checkpoint.stem} checkpoint.")
+    st.dataframe(runs_rows(runs, me), hide_index=True, width="stretch")
+    run_actions(runs, shown, me)
+
+
+def shown_run(me: Visitor) -> str | None:
+    """This session's latest run, else the run training now, else the newest run it may see."""
+    runs = queue.visible_runs(me)
+    ids = [r.run_id for r in runs]
+    mine = st.session_state.get("run_id")
+    if mine in ids:
+        return mine
+    alive = next((r.run_id for r in runs if r.alive), None)
+    return alive or (ids[0] if ids else None)
 
 
 st.title("Train the GAN")
 st.write(
     "Training runs in the background on this server, so it carries on when you reload the page and "
     "everyone watching sees the same run. The generator first learns by imitation (maximum likelihood), "
-    "then the adversarial phase pits it against the LSTM discriminator."
+    "then the adversarial phase pits it against the LSTM discriminator. One run trains at a time; the "
+    "others wait in a queue."
 )
-active = jobs.active_run()
-start_form(busy=active is not None)
-runs = jobs.list_runs()
-shown = active.run_id if active else st.session_state.get("run_id") or (runs[0].run_id if runs else None)
+me = visitor()
+queue.advance()  # a page load moves the queue on too (the server also does, every few seconds)
+if is_teacher():
+    class_start_form()
+    if pin_configured():
+        class_settings_form()
+else:
+    own_start_form(me)
+shown = shown_run(me)
 if shown:
-    live_view(shown)
-runs_table()
+    live_view(shown, me)
+runs_section(shown, me)

@@ -149,3 +149,10 @@ def test_markup_in_an_uploaded_name_is_shown_as_text_not_rendered() -> None:
     )
     assert "<a" not in figure.layout.title.text
     assert "&lt;a" in figure.layout.title.text
+
+
+def test_training_curves_name_series_in_words_and_show_a_lone_point() -> None:
+    records = [{"step": 10, "d_real": 0.7}]
+    fig = plots.training_curves_figure(records, ["d_real"], "D", "probability", {"d_real": "D(x): real"})
+    assert fig.data[0].name == "D(x): real"
+    assert "markers" in fig.data[0].mode, "a single point must be visible"

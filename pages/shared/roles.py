@@ -6,6 +6,8 @@ import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from core.studio import roles
+from core.studio.roles import Visitor
+from core.studio.spaces import Space, space_of, visitor_of
 
 
 def secrets() -> Mapping[str, object]:
@@ -60,3 +62,13 @@ def role_panel() -> None:
         else:
             st.info("You are a **student**: what you change here stays in your own session.")
             _sign_in_form()
+
+
+def visitor() -> Visitor:
+    """This session as someone who acts: its own token and its role."""
+    return visitor_of(st.session_state, is_teacher())
+
+
+def my_space() -> Space:
+    """This session's own choices (generator, corpus for own runs)."""
+    return space_of(st.session_state)

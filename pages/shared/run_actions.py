@@ -1,0 +1,80 @@
+"""The Train page's actions on one chosen run: resume, use as a generator, delete (each for who may)."""
+
+import streamlit as st
+
+from core.studio import jobs, queue
+from core.studio.choices import set_active_checkpoint
+from core.studio.roles import RoleError, Visitor
+from core.studio.spaces import update_space
+from pages.shared.roles import pin_configured
+
+PICKED = "chosen_run"
+FOLLOWS = "chosen_run_follows"
+
+
+def follow_shown_run(ids: list[str], shown: str | None) -> None:
+    """Point the run picker at the run on show whenever that changes (a new run was started, say)."""
+    if st.session_state.get(FOLLOWS) != shown:
+        st.session_state[FOLLOWS] = shown
+        if shown in ids:
+            st.session_state[PICKED] = shown
+    if st.session_state.get(PICKED) not in ids:
+        st.session_state.pop(PICKED, None)
+
+
+def use_as_generator(info: jobs.RunInfo, me: Visitor, column) -> None:
+    """Teacher: the class's generator. Student: their own generator on Generate."""
+    checkpoint = info.best_checkpoint if info.best_checkpoint.exists() else info.last_checkpoint
+    if me.teacher:
+        label = "Use as the class's generator" if pin_configured() else "Use as the generator"
+    else:
+        label = "Use as my generator"
+    if not column.button(label, disabled=not checkpoint.exists(), key="use_run"):
+        return
+    if me.teacher:
+        set_active_checkpoint(checkpoint, by=me)
+        st.success(f"The Generate page now uses {info.run_id}'s {checkpoint.stem} checkpoint.")
+    else:
+        update_space(st.session_state, checkpoint=checkpoint)
+        st.success(f"Your Generate page now uses {info.run_id}'s {checkpoint.stem} checkpoint.")
+
+
+def resume(info: jobs.RunInfo, me: Visitor, column) -> None:
+    resumable = not info.alive and info.state not in ("finished", "queued") and info.last_checkpoint.exists()
+    allowed = queue.may_control(info, me)
+    if column.button("Resume this run", disabled=not (resumable and allowed), key="resume_run"):
+        try:
+            queue.require_control(info, me, "resume this run")
+            queue.resubmit(info.run_id)
+            st.session_state["run_id"] = info.run_id
+            st.rerun(scope="app")
+        except (jobs.JobError, RoleError) as error:
+            st.error(str(error))
+
+
+def delete(info: jobs.RunInfo, me: Visitor, column) -> None:
+    if not queue.may_control(info, me) or info.alive or info.state == "queued":
+        return
+    with column.popover("Delete…"):
+        st.write(f"Delete run {info.run_id} with its checkpoints and samples? This cannot be undone.")
+        if st.button("Delete for good", key="delete_run", type="primary"):
+            try:
+                queue.require_control(info, me, "delete this run")
+                jobs.delete_run(info.run_id)
+                st.rerun(scope="app")
+            except (jobs.JobError, RoleError, OSError) as error:
+                st.error(str(error))
+
+
+def run_actions(runs: list[jobs.RunInfo], shown: str | None, me: Visitor) -> None:
+    """A run picker (following the run on show) and what this visitor may do with the chosen run."""
+    ids = [r.run_id for r in runs]
+    follow_shown_run(ids, shown)
+    run_id = st.selectbox("Run", ids, key=PICKED)
+    info = next(r for r in runs if r.run_id == run_id)
+    left, middle, right = st.columns(3)
+    resume(info, me, left)
+    use_as_generator(info, me, middle)
+    delete(info, me, right)
+    if not queue.may_control(info, me):
+        st.caption("Only the teacher can resume or delete the class's runs.")

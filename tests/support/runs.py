@@ -1,0 +1,37 @@
+"""Run folders as a training process leaves them, built without training (for page and service tests)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+
+def fake_run(
+    runs_dir: Path,
+    run_id: str,
+    state: str = "finished",
+    step: int = 40,
+    total_steps: int = 40,
+    phase: str = "gan",
+    owner: str | None = None,
+    records: list[dict] | None = None,
+    config: dict | None = None,
+    message: str = "",
+) -> Path:
+    """A run folder with its status, config, metrics, job file and both checkpoints.
+
+    The checkpoints are placeholder bytes: enough for choosing them, not for loading them.
+    """
+    folder = runs_dir / run_id
+    (folder / "checkpoints").mkdir(parents=True)
+    status = {"state": state, "step": step, "total_steps": total_steps, "phase": phase, "message": message}
+    (folder / "status.json").write_text(json.dumps({**status, "updated_at": time.time()}))
+    (folder / "config.json").write_text(
+        json.dumps(config or {"model": "lstm_gan", "mle_steps": 30, "gan_steps": 10})
+    )
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records or []))
+    (folder / "job.json").write_text(json.dumps({"owner": owner} if owner else {}))
+    for name in ("best.pt", "last.pt"):
+        (folder / "checkpoints" / name).write_bytes(b"placeholder weights")
+    return folder
