@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from core.data import CorpusStats
 from core.music.pianoroll import PianoRoll
@@ -289,3 +290,87 @@ def distribution_comparison_figure(
 def _finite(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64).ravel()
     return values[np.isfinite(values)]
+
+
+# --- the discriminator, step by step and as a critic; the listening test -----------------------------
+
+
+def critic_figure(roll: PianoRoll, per_step: np.ndarray, probability: float, title: str = "") -> go.Figure:
+    """The piano-roll with the discriminator's opinion under it: what each step added to D's verdict
+    (:mod:`core.models.critic`; blue pushes toward "real", orange toward "generated")."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.05)
+    roll_trace = piano_roll_figure(roll).data[0]
+    roll_trace.colorbar.update(len=0.62, y=0.69)
+    fig.add_trace(roll_trace, row=1, col=1)
+    values = np.asarray(per_step, dtype=np.float64)
+    colors = [REAL_COLOR if value >= 0 else GENERATED_COLOR for value in values]
+    template = "%{x}: %{y:+.3f} toward “real”<extra></extra>"
+    labels = _step_labels(roll)
+    bars = go.Bar(x=labels, y=values, marker_color=colors, hovertemplate=template)
+    fig.add_trace(bars, row=2, col=1)
+    starts = list(range(0, roll.n_steps, roll.steps_per_bar))
+    for start in starts[1:]:
+        fig.add_vline(x=start - 0.5, line={"color": "#5b6770", "width": 1})
+    fig.update_xaxes(type="category", tickvals=[labels[i] for i in starts])
+    bar_numbers = [str(i // roll.steps_per_bar + 1) for i in starts]
+    fig.update_xaxes(ticktext=bar_numbers, title_text="time (bars)", row=2)
+    fig.update_yaxes(title_text="pitch", type="category", row=1, col=1)
+    fig.update_yaxes(title_text="logit per step", row=2, col=1)
+    verdict = f"D(x) = {probability:.2f}: the discriminator's probability that this is real music"
+    return _layout(fig, title or verdict, "", "", height=560, showlegend=False, bargap=0.05)
+
+
+def discriminator_dots_figure(d_real: Sequence[float], d_fake: Sequence[float]) -> go.Figure:
+    """D(x) of every real window and D(G(z)) of every generated piece as dots on a 0–1 axis; ◆ = mean."""
+    fig = go.Figure()
+    for name, values, color in (("real windows: D(x)", d_real, REAL_COLOR),
+                                ("generated: D(G(z))", d_fake, GENERATED_COLOR)):  # fmt: skip
+        values = np.asarray(values, dtype=np.float64)
+        fig.add_trace(go.Scatter(
+            x=values, y=[name] * len(values), mode="markers", name=name, marker={"color": color, "size": 12},
+            opacity=0.7, hovertemplate="%{x:.3f}<extra>" + name + "</extra>",
+        ))  # fmt: skip
+        fig.add_trace(go.Scatter(
+            x=[values.mean()], y=[name], mode="markers", showlegend=False, hovertemplate="mean %{x:.3f}",
+            marker={"color": color, "size": 20, "symbol": "diamond", "line": {"width": 2, "color": "#222"}},
+        ))  # fmt: skip
+    fig.add_vline(x=0.5, line={"dash": "dot", "color": "#444"}, annotation_text="undecided")
+    fig.update_xaxes(range=[-0.02, 1.02])
+    title = "What the discriminator says about each sample"
+    return _layout(fig, title, "D's probability that the sample is real", "", height=300, showlegend=False)
+
+
+def lab_history_figure(actions: Sequence[str], d_real: Sequence[float], d_fake: Sequence[float]) -> go.Figure:
+    """Mean D(x) and mean D(G(z)) after each action of the step-by-step view."""
+    fig = go.Figure()
+    x = list(range(len(actions)))
+    for name, values, color in (("mean D(x)", d_real, REAL_COLOR), ("mean D(G(z))", d_fake, GENERATED_COLOR)):
+        fig.add_trace(go.Scatter(
+            x=x, y=list(values), customdata=list(actions), mode="lines+markers", name=name,
+            line={"color": color}, hovertemplate="after %{customdata}: %{y:.3f}<extra>" + name + "</extra>",
+        ))  # fmt: skip
+    fig.update_yaxes(range=[0, 1])
+    return _layout(fig, "The two players so far", "action (count)", "probability", height=320)
+
+
+def share_correct_figure(rows: Sequence[tuple[str, int, int, float, float]], title: str) -> go.Figure:
+    """Share correct with its 95 % interval per row ``(label, correct, total, low, high)``, and the 50 %
+    line of guessing."""
+    labels = [label for label, *_ in rows][::-1]
+    shares = [100 * correct / total if total else None for _, correct, total, _, _ in rows][::-1]
+    low = [100 * lo for *_, lo, _ in rows][::-1]
+    high = [100 * hi for *_, hi in rows][::-1]
+    counts = [f"{correct} of {total}" for _, correct, total, _, _ in rows][::-1]
+    error = {"type": "data", "symmetric": False, "thickness": 2, "width": 8,
+             "array": [h - (s or 0) for h, s in zip(high, shares, strict=True)],
+             "arrayminus": [(s or 0) - lo for lo, s in zip(low, shares, strict=True)]}  # fmt: skip
+    points = go.Scatter(
+        x=shares, y=labels, customdata=counts, mode="markers", error_x=error,
+        marker={"size": 14, "color": REAL_COLOR},
+        hovertemplate="%{y}: %{x:.0f} % (%{customdata})<extra></extra>",
+    )  # fmt: skip
+    fig = go.Figure(points)
+    fig.add_vline(x=50, line={"dash": "dash", "color": BEST_COLOR}, annotation_text="guessing (50 %)")
+    fig.update_xaxes(range=[0, 100])
+    height = max(260, 50 * len(rows) + 140)
+    return _layout(fig, title, "answers that found the real Bach (%, with 95 % interval)", "", height=height)
