@@ -16,6 +16,7 @@ from core.training.runfiles import read_metrics
 from pages.shared.audio import audio_player
 from pages.shared.roles import is_teacher, my_space, pin_configured, visitor
 from pages.shared.run_actions import run_actions
+from pages.shared.strip import show_strip
 
 OBJECTIVE_LABELS = {
     "nonsaturating": "Non-saturating GAN loss (default)",
@@ -267,4 +268,5 @@ else:
 shown = shown_run(me)
 if shown:
     live_view(shown, me)
+    show_strip(shown)
 runs_section(shown, me)
