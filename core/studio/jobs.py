@@ -28,8 +28,11 @@ import numpy as np
 
 from core.files import read_json_or_none, write_json_atomic
 from core.paths import REPO_ROOT, runs_root
-from core.training.runfiles import RunFiles
+from core.studio.sandbox import memory_limiter, runs_disk_problem
+from core.training.runfiles import RunFiles, RunStatus
 
+TRAINING_TOOLS = (b"core.train", b"core.jobs")
+"""Command-line tools whose process trains a run (the pid check's guard against recycled pids)."""
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _children: dict[int, subprocess.Popen] = {}
 
@@ -97,6 +100,10 @@ def new_run_id(prefix: str = "run") -> str:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether a run's training process still runs (this process never counts: a training process asks
+    only after its own run ended, to hand the slot on)."""
+    if pid == os.getpid():
+        return False
     child = _children.get(pid)
     if child is not None:
         return child.poll() is None
@@ -106,7 +113,7 @@ def _pid_alive(pid: int) -> bool:
         return False
     cmdline = Path(f"/proc/{pid}/cmdline")
     if cmdline.exists():  # guard against a recycled pid
-        return b"core.train" in cmdline.read_bytes()
+        return any(tool in cmdline.read_bytes() for tool in TRAINING_TOOLS)
     return True
 
 
@@ -196,18 +203,34 @@ def start_run(
 def launch(run_id: str, resume: bool, job: dict) -> int:
     """Start the training process of a prepared run folder (hold :func:`start_lock`); returns its pid.
 
-    ``job`` is the run's bookkeeping so far (owner, label); the pid and command are added to it.
+    The process is ``python -m core.jobs train``: it trains, then starts the next queued run.
+
+    ``job`` is the run's bookkeeping so far (owner, label); the pid and command are added to it. The process
+    gets the memory limit of :mod:`core.studio.sandbox`. While the runs folder is over its disk budget
+    nothing starts: the run is marked failed with the reason instead, and 0 is returned.
     """
     files = RunFiles(runs_root() / check_run_id(run_id))
     files.stop_file.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "core.train", "--run-dir", str(files.root)]
+    if problem := runs_disk_problem():
+        kept = {key: job[key] for key in ("owner", "label") if job.get(key) is not None}
+        write_json_atomic(files.job, kept)
+        files.write_status(RunStatus(state="failed", message=f"not started: {problem}"))
+        return 0
+    command = [sys.executable, "-m", "core.jobs", "train", "--run-dir", str(files.root)]
     if resume:
         command.append("--resume")
     else:
         command += ["--config", str(files.requested_config)]
     with open(files.log, "ab") as log:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=memory_limiter(
+                read_json_or_none(files.requested_config if not resume else files.config) or {}
+            ),
         )
     _children[process.pid] = process
     kept = {key: job[key] for key in ("owner", "label") if job.get(key) is not None}

@@ -11,6 +11,7 @@ from core.files import write_json_atomic
 from core.paths import DEFAULT_CORPUS, RUNS_ENV
 from core.studio import jobs, queue
 from core.studio.roles import RoleError, Visitor
+from core.training.presets import preset_config
 
 TEACHER = Visitor(owner="teacher-token", teacher=True)
 ALICE = Visitor(owner="alice-token", teacher=False)
@@ -126,3 +127,15 @@ def test_a_students_run_trains_and_ends_at_its_time_budget() -> None:
     assert info.state == "stopped", jobs.tail_log(run_id)
     assert "time limit" in info.message
     assert info.owner == ALICE.owner and info.label == "Quick check"
+
+
+def test_the_next_queued_run_starts_by_itself_when_the_one_before_ends() -> None:
+    tiny = preset_config("Quick check", mle_steps=4, gan_steps=2, eval_every=0, sample_every=0)
+    first = queue.submit(tiny, label="Quick check")
+    second = queue.submit_own(tiny, ALICE, "Quick check")
+    assert jobs.run_info(second).state == "queued"
+    deadline = time.monotonic() + 120
+    while jobs.run_info(second).state != "finished":  # nobody calls advance(): the first run hands on
+        assert time.monotonic() < deadline, jobs.tail_log(first) + jobs.tail_log(second)
+        time.sleep(0.5)
+    assert jobs.run_info(first).state == "finished"
