@@ -1,8 +1,13 @@
-"""GAN Music Studio: the Streamlit entry point. It only sets up the page and the navigation."""
+"""GAN Music Studio: the Streamlit entry point: the page, the navigation and the teacher's sign-in."""
 
 import streamlit as st
 
-st.set_page_config(page_title="GAN Music Studio", page_icon=":material/music_note:", layout="wide")
+from core.studio import queue
+from pages.shared.roles import role_panel
+
+# The tab icon is an emoji: Streamlit draws it in the browser, where a material icon would be fetched
+# from a font server on every page (nothing may be downloaded at run time).
+st.set_page_config(page_title="GAN Music Studio", page_icon="🎼", layout="wide")
 
 navigation = st.navigation(
     [
@@ -12,6 +17,9 @@ navigation = st.navigation(
         st.Page("pages/generate.py", title="Generate & rank", icon=":material/piano:"),
         st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
     ]
 )
+role_panel()
+queue.advance()  # a run left waiting (its predecessor crashed, say) starts on the next page load
 navigation.run()

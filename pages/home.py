@@ -32,8 +32,18 @@ st.latex(
     r"\min_G \max_D \; \mathbb{E}_{x \sim p_\text{data}}[\log D(x)]"
     r" + \mathbb{E}_{z \sim p_z}[\log(1 - D(G(z)))]"
 )
+st.markdown(
+    "- **x ~ p_data**: a real piece x, drawn from the corpus; **z ~ p_z**: a handful of random numbers z, "
+    "drawn from a normal distribution p_z; **G(z)**: the piece the generator writes from them.\n"
+    "- **D(x)** and **D(G(z))**: the probability the discriminator gives that a real and a generated piece "
+    "are real; **E[…]**: the average over many pieces; **log**: the natural logarithm.\n"
+    "- D learns to tell real piano-rolls from generated ones (it pushes the sum up); G learns to make D "
+    "mistake its pieces for real (it pushes the second term down)."
+)
 st.caption(
-    "D learns to tell real piano-rolls from generated ones; G learns to make D mistake its pieces for real."
+    "In practice G maximises log D(G(z)) instead of minimising log(1 − D(G(z))), the **non-saturating** "
+    "loss of the same paper: it learns faster while D still wins easily. The shipped model was trained "
+    "this way, after a pretraining phase of imitation. Every symbol is also in the Glossary."
 )
 
 
@@ -43,6 +53,10 @@ def device_in_use() -> str:
 
 
 st.subheader("Where to start")
+st.write(
+    "A model trained on the Bach chorales ships with the studio, so you can go **straight to Generate & "
+    "rank** and hear new pieces now; training your own is optional."
+)
 st.page_link(
     "pages/dataset.py",
     label="Dataset: explore the Bach chorales or upload your own MIDI",
@@ -63,5 +77,8 @@ st.page_link(
     "pages/compare.py",
     label="Compare: the GAN against the survey's other models",
     icon=":material/compare_arrows:",
+)
+st.page_link(
+    "pages/glossary.py", label="Glossary: every word and symbol explained", icon=":material/menu_book:"
 )
 st.caption(f"Compute device on this server: {device_in_use()}.")
