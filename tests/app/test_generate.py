@@ -1,18 +1,25 @@
-"""AppTest: Generate & rank samples candidates, ranks them with the SVM and plays the best."""
+"""AppTest: Generate & rank samples candidates, ranks them and plays the best; its address reproduces them."""
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from core.paths import RUNS_ENV
-from core.studio import choices
+from core.paths import DEFAULT_CHECKPOINT, RUNS_ENV
+from core.studio import choices, roles
+from core.studio.catalog import checkpoint_label
+from core.studio.spaces import SPACE_KEY
+from tests.support.runs import run_checkpoint_from_folder
 
 PAGE = "../../pages/generate.py"
+RUN = "class-small"
+SETTINGS = ("model", "candidates", "keep", "bars", "seed", "temperature", "tempo", "instrument")
 
 
 @pytest.fixture(autouse=True)
@@ -21,11 +28,20 @@ def active_small_checkpoint(
 ) -> Iterator[Path]:
     monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
     monkeypatch.setenv("GMS_CACHE_DIR", str(tmp_path / "cache"))
-    choices.set_active_checkpoint(small_checkpoint_folder)
+    monkeypatch.delenv(roles.TEACHER_PIN_ENV, raising=False)
+    checkpoint = run_checkpoint_from_folder(small_checkpoint_folder, tmp_path / "runs", RUN)
+    choices.set_active_checkpoint(checkpoint)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield small_checkpoint_folder
+    yield checkpoint
     torch.set_num_threads(threads)
+
+
+def page(**query: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for name, value in query.items():
+        at.query_params[name] = value
+    return at.run()
 
 
 def generate(at: AppTest) -> AppTest:
@@ -33,38 +49,121 @@ def generate(at: AppTest) -> AppTest:
     return at.run()
 
 
-def test_controls_render_with_the_active_checkpoint_first(active_small_checkpoint: Path) -> None:
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+def slider(at: AppTest, label: str):
+    return next(s for s in at.slider if s.label == label)
+
+
+def address(at: AppTest) -> dict[str, str]:
+    """The page's address query (one value per name)."""
+    return {name: at.query_params[name] for name in at.query_params}
+
+
+def table(at: AppTest) -> list[dict]:
+    return at.dataframe[0].value.to_dict("records")
+
+
+def test_controls_render_with_the_class_generator_first(active_small_checkpoint: Path) -> None:
+    at = page()
     assert not at.exception
-    assert at.selectbox[0].value == active_small_checkpoint
+    assert at.selectbox[0].value == active_small_checkpoint.resolve()
     assert [s.label for s in at.slider][:2] == ["Candidates to generate", "Pieces to keep"]
 
 
 def test_generate_gives_a_ranked_table_scores_chart_and_audio() -> None:
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
-    at.slider[0].set_value(8).run()  # candidates
-    at.slider[1].set_value(3).run()  # keep
+    at = page()
+    slider(at, "Candidates to generate").set_value(8).run()
+    slider(at, "Pieces to keep").set_value(3).run()
     at = generate(at)
     assert not at.exception
-    table = at.dataframe[0].value
-    assert list(table["rank"]) == list(range(1, 9))
-    scores = table["SVM score"].tolist()
-    unflagged = [s for s, flags in zip(scores, table["flags"], strict=True) if not flags]
+    rows = table(at)
+    assert [row["rank"] for row in rows] == list(range(1, 9))
+    unflagged = [row["SVM score"] for row in rows if not row["flags"]]
     assert unflagged == sorted(unflagged, reverse=True)
     assert len(at.expander) == 3
     assert at.get("audio"), "the best piece is rendered and playable"
-    charts = at.get("plotly_chart")
-    assert len(charts) >= 2  # scores bar chart and the best piece's piano-roll
+    assert len(at.get("plotly_chart")) >= 2  # scores bar chart and the best piece's piano-roll
     assert any("Why this score" in m.value for m in at.markdown)
 
 
-def test_same_seed_gives_the_same_ranking_and_results_survive_reruns() -> None:
-    at = generate(AppTest.from_file(PAGE, default_timeout=60).run())
-    first = at.dataframe[0].value["SVM score"].tolist()
-    at.run()  # any widget interaction reruns the script: the results stay
-    assert at.dataframe[0].value["SVM score"].tolist() == first
-    again = generate(AppTest.from_file(PAGE, default_timeout=60).run())
-    assert again.dataframe[0].value["SVM score"].tolist() == first
+def test_downloads_are_named_after_model_seed_and_rank(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = []
+    store = MemoryMediaFileStorage.load_and_get_id
+
+    def remember(self, path_or_data, mimetype, kind, filename=None):
+        names.append(filename)
+        return store(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", remember)
+    generate(page(seed="7", candidates="4", keep="1"))
+    assert f"{RUN}_best_seed7_rank01.mid" in names and f"{RUN}_best_seed7_rank01.wav" in names, names
+
+
+def test_the_address_sets_seed_and_candidates() -> None:
+    at = page(seed="7", candidates="8")
+    assert not at.exception
+    assert at.number_input[0].value == 7
+    assert slider(at, "Candidates to generate").value == 8
+
+
+def test_a_link_with_bad_values_says_what_it_ignored() -> None:
+    at = page(seed="seven", candidates="999", model="no-such-model.best", instrument="Kazoo")
+    assert not at.exception
+    warning = at.warning[0].value
+    for part in ("seed", "candidates", "no-such-model", "Kazoo"):
+        assert part in warning
+    assert at.number_input[0].value == 1 and slider(at, "Candidates to generate").value == 16
+
+
+def test_pieces_to_keep_is_not_reset_when_the_candidates_change() -> None:
+    """Defect 8: "Pieces to keep" went back to 4 whenever the candidate count changed."""
+    at = page()
+    slider(at, "Pieces to keep").set_value(6).run()
+    slider(at, "Candidates to generate").set_value(20).run()
+    assert slider(at, "Pieces to keep").value == 6
+    slider(at, "Candidates to generate").set_value(3).run()
+    assert not at.exception
+    assert slider(at, "Pieces to keep").value == 3
+
+
+def test_the_address_spells_out_every_setting_and_the_copied_link_reproduces_the_pieces() -> None:
+    at = generate(page(seed="7", candidates="8"))
+    assert not at.exception
+    assert address(at)["seed"] == "7" and address(at)["show"] == "1"
+    link = at.code[0].value
+    shared = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link).query))
+    assert shared["seed"] == "7" and shared["candidates"] == "8" and shared["model"] == f"{RUN}.best"
+    assert set(shared) == {*SETTINGS, "show"}
+    fresh = page(**shared)  # a fresh session opening the link: the pieces are there without a click
+    assert not fresh.exception
+    assert table(fresh) == table(at)
+
+
+def test_results_survive_reruns_and_the_same_seed_gives_the_same_ranking() -> None:
+    at = generate(page())
+    first = [row["SVM score"] for row in table(at)]
+    at.run()
+    assert [row["SVM score"] for row in table(at)] == first
+    again = generate(page())
+    assert [row["SVM score"] for row in table(again)] == first
+
+
+def test_changed_settings_hide_the_old_pieces_until_the_next_generate() -> None:
+    at = generate(page())
+    at.number_input[0].set_value(2).run()
+    assert not at.dataframe
+    assert "show" not in address(at)
+    assert "settings changed" in at.info[0].value
+
+
+def test_choosing_a_generator_is_the_visitors_own_choice(active_small_checkpoint: Path) -> None:
+    at = page()
+    options = list(at.selectbox[0].options)
+    at.selectbox[0].select_index(options.index(checkpoint_label(DEFAULT_CHECKPOINT))).run()
+    assert not at.exception
+    assert at.session_state[SPACE_KEY]["checkpoint"] == str(DEFAULT_CHECKPOINT)
+    assert address(at)["model"] == "lstm_gan"
+    assert choices.active_checkpoint() == active_small_checkpoint.resolve(), "the class's is unchanged"
+    assert page().selectbox[0].value == active_small_checkpoint.resolve(), "another session is unchanged"
 
 
 def test_a_broken_checkpoint_gives_a_message_not_a_trace(tmp_path: Path) -> None:
@@ -73,6 +172,6 @@ def test_a_broken_checkpoint_gives_a_message_not_a_trace(tmp_path: Path) -> None
     (broken / "model.pt").write_bytes(b"not a checkpoint")
     (broken / "config.json").write_text("{}")
     choices.set_active_checkpoint(broken)
-    at = generate(AppTest.from_file(PAGE, default_timeout=60).run())
+    at = generate(page())
     assert not at.exception
     assert at.error and "Could not generate" in at.error[0].value

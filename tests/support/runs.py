@@ -35,3 +35,16 @@ def fake_run(
     for name in ("best.pt", "last.pt"):
         (folder / "checkpoints" / name).write_bytes(b"placeholder weights")
     return folder
+
+
+def run_checkpoint_from_folder(folder: Path, runs_dir: Path, run_id: str) -> Path:
+    """A finished run whose ``best.pt`` holds the network of a checkpoint folder (loadable, unlike
+    :func:`fake_run`'s placeholders)."""
+    import torch  # slow to import: only this builder needs it
+
+    run = fake_run(runs_dir, run_id)
+    state = torch.load(folder / "model.pt", weights_only=True)
+    config = json.loads((folder / "config.json").read_text())
+    best = run / "checkpoints" / "best.pt"
+    torch.save({"model": state, "config": config}, best)
+    return best

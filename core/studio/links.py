@@ -1,0 +1,108 @@
+"""Links that reproduce a result: the Generate page's settings as a web address, and file names after them.
+
+The same model, settings and seed always give the same ranked pieces, so an address that holds every
+setting (:meth:`GenerateSettings.to_query`) brings anyone who opens it to the same pieces. Addresses come
+from the browser: :func:`settings_from_query` accepts only known names and values within the page's
+limits, and says in words what it had to ignore.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+INSTRUMENTS = {
+    "Acoustic grand piano": 0,
+    "Church organ": 19,
+    "String ensemble": 48,
+    "Choir aahs": 52,
+    "Flute": 73,
+    "Harpsichord": 6,
+}
+"""Instruments offered for playback, by name, with their General MIDI program numbers."""
+LIMITS = {
+    "candidates": (1, 64),
+    "keep": (1, 64),
+    "bars": (1, 16),
+    "seed": (0, 10**6),
+    "temperature": (0.5, 1.5),
+    "tempo": (40, 200),
+}
+"""The smallest and largest value of each numeric setting."""
+SHOW = "show"
+"""The address flag saying that the ranked pieces were on show (a reload or a shared link shows them)."""
+
+
+@dataclass(frozen=True)
+class GenerateSettings:
+    """Everything that decides what the Generate page shows: ``model`` is a checkpoint key."""
+
+    model: str = "lstm_gan"
+    candidates: int = 16
+    keep: int = 4
+    bars: int = 4
+    seed: int = 1
+    temperature: float = 1.0
+    tempo: int = 100
+    instrument: str = "Acoustic grand piano"
+
+    @property
+    def program(self) -> int:
+        """The General MIDI program of the instrument."""
+        return INSTRUMENTS[self.instrument]
+
+    def to_query(self, show: bool = True) -> dict[str, str]:
+        """Every setting as text, for an address (``show=1`` when the pieces were on show)."""
+        query = {field.name: _text(getattr(self, field.name)) for field in dataclasses.fields(self)}
+        return {**query, SHOW: "1"} if show else query
+
+    def link(self, base: str, show: bool = True) -> str:
+        """The address of these settings on the page at ``base`` (any query of ``base`` is replaced)."""
+        page = urllib.parse.urlsplit(base)._replace(query="", fragment="").geturl()
+        return f"{page}?{urllib.parse.urlencode(self.to_query(show))}"
+
+    def file_name(self, rank: int, extension: str) -> str:
+        """A download's name after the model, seed and rank: ``lstm_gan_seed7_rank01.mid``."""
+        model = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.model)
+        return f"{model}_seed{self.seed}_rank{rank:02d}.{extension}"
+
+
+def _text(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def settings_from_query(
+    query: Mapping[str, str], defaults: GenerateSettings | None = None
+) -> tuple[GenerateSettings, list[str]]:
+    """Settings from an address's query (unknown names ignored) and a sentence per value it refused.
+
+    A refused value keeps the default; ``keep`` is at most ``candidates``; the model key is taken as
+    given (the caller checks that such a model exists).
+    """
+    settings = defaults or GenerateSettings()
+    changes: dict[str, object] = {}
+    problems = []
+    for name, (low, high) in LIMITS.items():
+        if name not in query:
+            continue
+        kind = float if name == "temperature" else int
+        try:
+            value = kind(query[name])
+        except (TypeError, ValueError):
+            problems.append(f"{name} {query[name]!r} is not a number")
+            continue
+        if not low <= value <= high:
+            problems.append(f"{name} {query[name]} is outside {low:g}–{high:g}")
+            continue
+        changes[name] = value
+    if "instrument" in query:
+        if query["instrument"] in INSTRUMENTS:
+            changes["instrument"] = query["instrument"]
+        else:
+            problems.append(f"there is no instrument called {query['instrument']!r}")
+    if query.get("model"):
+        changes["model"] = str(query["model"])
+    result = dataclasses.replace(settings, **changes)
+    return dataclasses.replace(result, keep=min(result.keep, result.candidates)), problems
