@@ -93,3 +93,11 @@ class Budgets:
 
 BUDGETS = Budgets()
 """The budgets the studio runs with."""
+
+
+def format_bytes(n_bytes: int) -> str:
+    """A size as people read it: ``"512 MB"``, ``"4 GB"``, ``"1.5 KB"``, ``"700 bytes"`` (powers of 1,024)."""
+    for unit, size in (("GB", 1 << 30), ("MB", MB), ("KB", 1 << 10)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n_bytes} bytes"

@@ -12,16 +12,19 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from core.budgets import BUDGETS, MB
+from core.budgets import BUDGETS, MB, format_bytes
 from core.eviction import tree_bytes
-from core.midi.precheck import format_size
 from core.paths import runs_root
 
+LIMITED_ENV = {"OPENBLAS_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
+"""Set in a limited process: OpenBLAS reserves a buffer per core at start (on a many-core server more
+address space than the limit, and it then hangs instead of failing), and glibc a 64 MB arena per thread."""
 GPU_DRIVER_NODES = (Path("/dev/nvidiactl"), Path("/dev/kfd"))
 """Device files that exist where a CUDA (NVIDIA) or ROCm (AMD) GPU can be used."""
 
@@ -50,6 +53,7 @@ def memory_limiter(
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        os.environ.update(LIMITED_ENV)  # inherited by the program exec'd next
 
     return apply
 
@@ -60,6 +64,6 @@ def runs_disk_problem(max_bytes: int = BUDGETS.disk_runs_bytes) -> str | None:
     if used <= max_bytes:
         return None
     return (
-        f"the training runs already take {format_size(used)} of disk, more than their "
-        f"{format_size(max_bytes)} budget; a teacher can delete old runs on the Storage page"
+        f"the training runs already take {format_bytes(used)} of disk, more than their "
+        f"{format_bytes(max_bytes)} budget; a teacher can delete old runs on the Storage page"
     )
