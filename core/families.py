@@ -13,7 +13,7 @@ from pathlib import Path
 
 from torch import nn
 
-from core.models import cnn_gan, lstm_gan, lstm_lm
+from core.models import cnn_gan, lstm_gan, lstm_lm, satb, satb_sampling
 from core.models.base import SampleRequest, Samples
 from core.paths import CHECKPOINTS_DIR, DEFAULT_CHECKPOINT
 from core.training.cnn_gan import CNNGANTrainConfig, CNNGANTrainer
@@ -21,6 +21,7 @@ from core.training.config import FamilyConfig, config_from_dict, model_kind
 from core.training.loop import TrainerFactory
 from core.training.lstm_gan import GANTrainConfig, GANTrainer
 from core.training.lstm_lm import LMTrainConfig, LMTrainer
+from core.training.satb import SATBTrainConfig, SATBTrainer
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,10 @@ FAMILIES: dict[str, Family] = {
         Family(
             "cnn_gan", "CNN-GAN, MidiNet-style (Yang et al. 2017)", CNNGANTrainConfig, cnn_gan.BarGenerator,
             cnn_gan.sample, CNNGANTrainer, CHECKPOINTS_DIR / "cnn_gan",
+        ),
+        Family(
+            "satb", "Four-voice (SATB) LSTM-vs-LSTM GAN", SATBTrainConfig, satb.SATBGenerator,
+            satb_sampling.sample, SATBTrainer, CHECKPOINTS_DIR / "satb",
         ),
     )
 }  # fmt: skip

@@ -11,7 +11,7 @@ from core.studio.catalog import corpus_label
 from core.studio.choices import ClassSettings, active_corpus, class_settings, set_class_settings
 from core.studio.curves import CURVES, adversarial_start, curve_records, has_data, progress_words
 from core.studio.roles import RoleError, Visitor
-from core.training.presets import PRESETS, preset_config, preset_named
+from core.training.presets import preset_config, preset_named, presets_for
 from core.training.runfiles import read_metrics
 from pages.shared.audio import audio_player
 from pages.shared.roles import is_teacher, my_space, pin_configured, visitor
@@ -59,8 +59,8 @@ def custom_config() -> dict:
     }
 
 
-def gan_config() -> tuple[dict, str]:
-    names = [preset.name for preset in PRESETS] + ["Custom"]
+def gan_config(model: str = "lstm_gan") -> tuple[dict, str]:
+    names = [preset.name for preset in presets_for(model)] + (["Custom"] if model == "lstm_gan" else [])
     choice = st.radio("Preset", names, horizontal=True)
     if choice == "Custom":
         return custom_config(), choice
@@ -87,7 +87,7 @@ def class_start_form() -> None:
     corpus = active_corpus()
     st.caption(f"Training corpus: **{corpus_label(corpus)}** (choose another on the Dataset page).")
     model = st.selectbox("Model", list(MODEL_LABELS), format_func=MODEL_LABELS.get)
-    config, label = gan_config() if model == "lstm_gan" else baseline_config(model)
+    config, label = gan_config(model) if presets_for(model) else baseline_config(model)
     config["data_dir"] = str(corpus)
     if st.button("Start training", type="primary"):
         submitted(queue.submit(config, label=label))

@@ -1,0 +1,310 @@
+"""Training the four-voice (SATB) GAN: maximum-likelihood pretraining, then the adversarial game.
+
+Phase ``mle``: teacher-forced maximum likelihood of every voice's token (parallel over time), learning
+rate decayed from ``lr_mle`` to ``lr_mle_end``. Phase ``gan``: each iteration draws a batch of real windows,
+lets the generator write pieces under the *same* conditions (keys, metre, phrase ends), updates the
+discriminator ``d_steps`` times on real against generated pieces (instance noise, one-sided label
+smoothing), then updates the generator with the adversarial term plus the likelihood term (``mle_weight``).
+
+Two ways for a discriminator's judgement to reach a generator that writes discrete tokens
+(``estimator``):
+
+- ``reinforce``: the score-function estimator (Williams 1992) as SeqGAN uses it (Yu et al., AAAI 2017):
+  the pieces are sampled without gradients, each piece's reward is the discriminator's verdict turned
+  by the objective (non-saturating: log D; minimax: −log(1 − D); WGAN: the critic value), the batch
+  mean is the baseline, and the generator raises the log-probability of pieces that beat it.
+  No Monte-Carlo roll-outs: one reward per piece.
+- ``gumbel``: straight-through Gumbel-softmax (Jang et al. 2017): hard tokens forward, the relaxed
+  one-hots' gradient backward, through the discriminator into the generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.data.config import DataConfig
+from core.models.base import SampleRequest, Samples, evaluating
+from core.models.objectives import (
+    OBJECTIVES,
+    discriminator_loss,
+    generator_loss,
+    gradient_penalty,
+    interpolate,
+)
+from core.models.satb import SATBDiscriminator, SATBGenerator, SATBNetConfig, token_nll
+from core.models.satb_sampling import Rollout, roll_out, sample
+from core.models.satb_tokens import COND_DIM, state_one_hot
+from core.training.config import FamilyConfig
+from core.training.context import Context, autocast
+from core.training.data import WindowSet
+from core.training.satb_data import train_and_valid
+
+ESTIMATORS = ("reinforce", "gumbel")
+GAN_COST_GUESS = 6.0
+"""An adversarial step costs about this many likelihood steps (step-by-step sampling + D), for the ETA."""
+VALID_WINDOWS = 512
+"""Validation windows whose likelihood is logged every ``eval_every`` steps."""
+
+
+@dataclass(frozen=True)
+class SATBTrainConfig(FamilyConfig):
+    """Everything a four-voice run needs; saved as ``config.json`` and inside every checkpoint."""
+
+    kind = "satb"
+    net: SATBNetConfig = field(default_factory=SATBNetConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    voice_transpose: tuple[int, ...] = tuple(range(-6, 7))
+    """Transposed copies of the training windows (semitones), the key label moved with them."""
+    mle_steps: int = 3000
+    gan_steps: int = 200
+    batch_size: int = 64
+    lr_mle: float = 2e-3
+    lr_mle_end: float = 1e-4
+    lr_g: float = 1e-4
+    lr_d: float = 1e-4
+    objective: str = "nonsaturating"
+    estimator: str = "reinforce"
+    d_steps: int = 1
+    mle_weight: float = 1.0
+    adv_weight: float = 1.0
+    label_smoothing: float = 0.1
+    instance_noise: float = 0.1
+    gp_weight: float = 10.0
+    relax_tau: float = 1.0
+    grad_clip: float = 1.0
+
+    @property
+    def total_steps(self) -> int:
+        return self.mle_steps + self.gan_steps
+
+    def validate(self) -> None:
+        super().validate()
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, not {self.estimator!r}")
+        if self.estimator == "reinforce" and self.objective == "feature_matching":
+            raise ValueError("feature matching needs gradients through the samples: use estimator gumbel")
+        if self.batch_size < 2 or self.mle_steps < 0 or self.gan_steps < 0 or self.d_steps < 1:
+            raise ValueError("batch_size must be at least 2, d_steps at least 1, step counts non-negative")
+
+    def generator_lr(self, step: int) -> float:
+        """MLE: linear decay from ``lr_mle`` to ``lr_mle_end``; adversarial phase: ``lr_g``."""
+        if step >= self.mle_steps:
+            return self.lr_g
+        return self.lr_mle + (self.lr_mle_end - self.lr_mle) * step / max(self.mle_steps - 1, 1)
+
+
+def sequence_rewards(objective: str, logits: torch.Tensor) -> torch.Tensor:
+    """Per-piece reward ``[B]`` for the score-function estimator: minus the generator's loss of each piece
+    under ``objective`` (see :func:`core.models.objectives.generator_loss`)."""
+    return torch.stack([-generator_loss(objective, logit.view(1)) for logit in logits.float()])
+
+
+def clip(module: nn.Module, limit: float) -> float:
+    """Clip the gradient norm (no limit when ``limit`` ≤ 0); returns the norm before clipping."""
+    return float(nn.utils.clip_grad_norm_(module.parameters(), limit if limit > 0 else float("inf")))
+
+
+def critic_input(pitch: torch.Tensor, articulation: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    """The discriminator's input ``[B, T, F]``: the voices' state one-hots, then the conditioning."""
+    return torch.cat([pitch.flatten(2), articulation.flatten(2), cond], dim=-1)
+
+
+def with_instance_noise(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Instance noise on the voice states of a :func:`critic_input` (the conditioning stays clean)."""
+    if sigma <= 0:
+        return x
+    states = x.shape[-1] - COND_DIM
+    return x + F.pad(sigma * torch.randn_like(x[..., :states]), (0, COND_DIM))
+
+
+class SATBTrainer:
+    """The generator, the discriminator, their optimisers and the step count."""
+
+    def __init__(self, cfg: SATBTrainConfig, ctx: Context, data: WindowSet) -> None:
+        if ctx.world > 1:
+            raise ValueError("the four-voice model trains in one process")
+        self.cfg, self.ctx, self.step = cfg, ctx, 0
+        self.train, self.valid = train_and_valid(cfg.data, cfg.voice_transpose)
+        torch.manual_seed(cfg.run.seed)
+        self.g = SATBGenerator(cfg.net).to(ctx.device)
+        self.d = SATBDiscriminator(cfg.net).to(ctx.device)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_mle, betas=(0.9, 0.999))
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
+        self.mle_generator: dict | None = None
+
+    @property
+    def total_steps(self) -> int:
+        return self.cfg.total_steps
+
+    def phase_plan(self) -> list[tuple[str, int, float]]:
+        return [("mle", self.cfg.mle_steps, 1.0), ("gan", self.cfg.gan_steps, GAN_COST_GUESS)]
+
+    def finished(self) -> bool:
+        return False
+
+    # --- one step ----------------------------------------------------------------------------------
+
+    def batch(self, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.randint(len(self.train), (self.cfg.batch_size,), generator=rng)
+        return self.train.take(index, self.ctx.device)
+
+    def latents(self, batch: int) -> torch.Tensor:
+        return torch.randn(batch, self.cfg.net.latent_dim, device=self.ctx.device)
+
+    def nll(self, tokens: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced negative log-likelihood, nats per step (four voices)."""
+        with autocast(self.ctx):
+            logits = self.g(self.latents(len(tokens)), cond, tokens)
+        return token_nll(logits, tokens).mean()
+
+    def train_step(self, batch_rng: torch.Generator) -> dict:
+        cfg = self.cfg
+        for group in self.opt_g.param_groups:  # set every step: a resumed run may change them
+            group["lr"] = cfg.generator_lr(self.step)
+        for group in self.opt_d.param_groups:
+            group["lr"] = cfg.lr_d
+        tokens, cond = self.batch(batch_rng)
+        record = self.mle_step(tokens, cond) if self.step < cfg.mle_steps else self.gan_step(tokens, cond)
+        self.step += 1
+        if self.step == cfg.mle_steps and cfg.gan_steps > 0:  # kept to compare the GAN with its start
+            self.mle_generator = {k: v.detach().clone() for k, v in self.g.state_dict().items()}
+        if cfg.run.eval_every and (self.step % cfg.run.eval_every == 0 or self.step == self.total_steps):
+            record["valid_nll"] = self.valid_nll()
+        record.update(lr_g=self.opt_g.param_groups[0]["lr"], lr_d=cfg.lr_d, windows=cfg.batch_size)
+        return record
+
+    def mle_step(self, tokens: torch.Tensor, cond: torch.Tensor) -> dict:
+        loss = self.nll(tokens, cond)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        grad = clip(self.g, self.cfg.grad_clip)
+        self.opt_g.step()
+        return {"loss_g": float(loss.detach()), "mle_nll": float(loss.detach()), "grad_norm_g": grad}
+
+    def gan_step(self, tokens: torch.Tensor, cond: torch.Tensor) -> dict:
+        """One adversarial iteration: write pieces under the batch's conditions, update D, then G."""
+        cfg = self.cfg
+        z = self.latents(len(tokens))
+        if cfg.estimator == "gumbel":
+            with autocast(self.ctx):
+                fake = roll_out(self.g, z, cond, relax_tau=cfg.relax_tau)
+        else:  # drawn as the sampler draws them (no dropout), scored the same way below
+            with torch.no_grad(), evaluating(self.g), autocast(self.ctx):
+                fake = roll_out(self.g, z, cond)
+        real = critic_input(*state_one_hot(tokens), cond)
+        fake_x = critic_input(fake.pitch.float(), fake.articulation.float(), cond)
+        record: dict = {}
+        for _ in range(cfg.d_steps):
+            record = self.discriminator_step(real, fake_x.detach())
+        adversarial = self.adversarial_loss(z, fake, fake_x, real, cond)
+        loss = cfg.adv_weight * adversarial
+        if cfg.mle_weight > 0:
+            nll = self.nll(tokens, cond)
+            loss = loss + cfg.mle_weight * nll
+            record["mle_nll"] = float(nll.detach())
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        record["grad_norm_g"] = clip(self.g, cfg.grad_clip)
+        self.opt_g.step()
+        record.update(loss_g=float(loss.detach()), loss_adv=float(adversarial.detach()))
+        return record
+
+    def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict:
+        """One discriminator update on real and generated pieces in a single forward pass."""
+        cfg, batch, sigma = self.cfg, real.shape[0], self.cfg.instance_noise
+        inputs = [with_instance_noise(real, sigma), with_instance_noise(fake, sigma)]
+        wgan = cfg.objective == "wgan_gp"
+        if wgan:
+            inputs.append(interpolate(real, fake))
+        with autocast(self.ctx):
+            logits, _ = self.d(torch.cat(inputs))
+        logits = logits.float()
+        d_real, d_fake = logits[:batch], logits[batch : 2 * batch]
+        loss = discriminator_loss(cfg.objective, d_real, d_fake, 1.0 - cfg.label_smoothing)
+        if wgan:
+            loss = loss + cfg.gp_weight * gradient_penalty(logits[2 * batch :], inputs[2])
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        grad = clip(self.d, cfg.grad_clip)
+        self.opt_d.step()
+        return {
+            "loss_d": float(loss.detach()),
+            "grad_norm_d": grad,
+            "d_real": float(torch.sigmoid(d_real.detach()).mean()),
+            "d_fake": float(torch.sigmoid(d_fake.detach()).mean()),
+        }
+
+    def adversarial_loss(
+        self, z: torch.Tensor, fake: Rollout, fake_x: torch.Tensor, real_x: torch.Tensor, cond: torch.Tensor
+    ) -> torch.Tensor:
+        """The generator's adversarial loss through a frozen discriminator."""
+        cfg, sigma = self.cfg, self.cfg.instance_noise
+        matching = cfg.objective == "feature_matching"
+        inputs = [with_instance_noise(real_x, sigma)] if matching else []
+        inputs.append(with_instance_noise(fake_x, sigma))
+        self.d.requires_grad_(False)
+        try:
+            with torch.set_grad_enabled(cfg.estimator == "gumbel"), autocast(self.ctx):
+                logits, features = self.d(torch.cat(inputs))
+        finally:
+            self.d.requires_grad_(True)
+        batch = len(z)
+        logits, features = logits[-batch:].float(), features.float()
+        if cfg.estimator == "gumbel":
+            if matching:
+                return generator_loss(cfg.objective, logits, features[:batch], features[batch:])
+            return generator_loss(cfg.objective, logits)
+        rewards = sequence_rewards(cfg.objective, logits.detach())
+        advantage = (rewards - rewards.mean()) / (rewards.std() + 1e-6)
+        with evaluating(self.g), autocast(self.ctx):  # scored as drawn: without dropout, from the same z
+            logits_g = self.g(z, cond, fake.tokens)
+        log_p = -token_nll(logits_g, fake.tokens).mean(dim=1)  # per piece, nats per step
+        return -(advantage * log_p).mean()
+
+    # --- samples and state ---------------------------------------------------------------------------
+
+    def valid_nll(self) -> float:
+        """Likelihood of (up to) :data:`VALID_WINDOWS` validation windows, nats per step, no dropout."""
+        index = torch.arange(min(len(self.valid), VALID_WINDOWS))
+        tokens, cond = self.valid.take(index, self.ctx.device)
+        was_training = self.g.training
+        self.g.eval()
+        try:
+            with torch.no_grad():
+                return float(self.nll(tokens, cond))
+        finally:
+            self.g.train(was_training)
+
+    def sample(self, request: SampleRequest) -> Samples:
+        return sample(self.g, request)
+
+    def sampler_state(self) -> dict:
+        return self.g.state_dict()
+
+    def critic_state(self) -> dict | None:
+        return self.d.state_dict()
+
+    def state_dict(self) -> dict:
+        state = {
+            "discriminator": self.d.state_dict(),
+            "optim": {"g": self.opt_g.state_dict(), "d": self.opt_d.state_dict()},
+        }
+        if self.mle_generator is not None:
+            state["mle_generator"] = self.mle_generator
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.g.load_state_dict(state["model"])
+        self.d.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["optim"]["g"])
+        self.opt_d.load_state_dict(state["optim"]["d"])
+        self.mle_generator = state.get("mle_generator")
+
+    def selection_score(self, record: dict) -> float | None:
+        return record.get("q_score")
