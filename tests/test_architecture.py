@@ -12,7 +12,7 @@ from core.paths import REPO_ROOT
 
 CORE = REPO_ROOT / "core"
 STAGES = (
-    ("paths", "files", "budgets"),
+    ("paths", "files", "budgets", "eviction"),
     ("midi",),
     ("music",),
     ("data",),

@@ -1,4 +1,5 @@
-"""Renders cached by content hash under ``.cache/audio/`` (or ``$GMS_CACHE_DIR/audio``)."""
+"""Renders cached by content hash under ``.cache/audio/`` (or ``$GMS_CACHE_DIR/audio``), within the disk
+budget :attr:`core.budgets.Budgets.disk_audio_bytes` (least recently played renders deleted first)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from core.audio.config import AudioRenderError, RenderConfig, RenderedAudio
 from core.audio.engines import soundfont_path
 from core.audio.wav import decode_wav
+from core.budgets import BUDGETS
+from core.eviction import budget_for, touch
 from core.files import write_bytes_atomic
 from core.paths import cache_subdir
 
@@ -49,15 +52,17 @@ def load_cached(key: str, config: RenderConfig) -> RenderedAudio | None:
         samples, rate = decode_wav(wav_bytes)
     except (OSError, ValueError, AudioRenderError):
         return None
+    touch(wav_path)
     return RenderedAudio(wav_bytes, rate, len(samples) / rate, meta["engine"], meta["note"], cached=True)
 
 
 def store_cached(key: str, audio: RenderedAudio, config: RenderConfig) -> None:
-    """Write the WAV, then its metadata, each atomically; a cache that cannot be written is skipped."""
+    """Write the WAV, then its metadata, each atomically, then keep the folder within its disk budget; a
+    cache that cannot be written is skipped."""
     folder = cache_folder(config)
+    meta = json.dumps({"engine": audio.engine, "note": audio.note}).encode()
     with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(folder / f"{key}.wav", audio.wav)
-        write_bytes_atomic(
-            folder / f"{key}.json", json.dumps({"engine": audio.engine, "note": audio.note}).encode()
-        )
+        write_bytes_atomic(folder / f"{key}.json", meta)
+        budget_for(folder, BUDGETS.disk_audio_bytes).wrote(folder, len(audio.wav) + len(meta))

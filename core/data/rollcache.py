@@ -2,7 +2,8 @@
 
 A cached roll is one ``.npz`` in ``.cache/rolls/`` (or ``$GMS_CACHE_DIR/rolls``): a uint8 array of velocities
 (1–127 where active) with :data:`ONSET_BIT` set where a note starts, plus the file's summary as JSON. The key
-hashes the file's bytes with everything that changes the roll (grid, codec version, limits).
+hashes the file's bytes with everything that changes the roll (grid, codec version, limits). The folder is
+kept within :attr:`core.budgets.Budgets.disk_rolls_bytes` (least recently read rolls deleted first).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.budgets import BUDGETS
+from core.eviction import budget_for, touch
 from core.files import write_npz_atomic
 from core.midi.score import MidiLimits
 from core.music.pianoroll import CODEC_VERSION, PianoRoll, RollSpec
@@ -47,8 +50,10 @@ def write_roll(key: str, roll: PianoRoll, info: dict) -> None:
     """Store a roll and its file's summary under ``key``; a read-only or full disk only costs speed."""
     cells = roll.velocity | np.where(roll.onset, ONSET_BIT, np.uint8(0))
     info = {**info, "tempo_bpm": roll.tempo_bpm, "beats_per_bar": roll.beats_per_bar}
+    folder = cache_dir()
     with contextlib.suppress(OSError):
-        write_npz_atomic(cache_dir() / f"{key}.npz", {"cells": cells, "info": np.array(json.dumps(info))})
+        path = write_npz_atomic(folder / f"{key}.npz", {"cells": cells, "info": np.array(json.dumps(info))})
+        budget_for(folder, BUDGETS.disk_rolls_bytes).wrote(folder, path.stat().st_size)
 
 
 def read_roll(key: str, spec: RollSpec) -> tuple[PianoRoll, dict] | None:
@@ -64,4 +69,5 @@ def read_roll(key: str, spec: RollSpec) -> tuple[PianoRoll, dict] | None:
         roll.tempo_bpm, roll.beats_per_bar = float(info["tempo_bpm"]), int(info["beats_per_bar"])
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
         return None
+    touch(path)
     return roll, info
