@@ -17,7 +17,10 @@ navigation = st.navigation(
         st.Page("pages/generate.py", title="Generate & rank", icon=":material/piano:"),
         st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("pages/listening.py", title="Bach or bot?", icon=":material/hearing:"),
+        st.Page("pages/gan_lab.py", title="GAN Lab", icon=":material/science:"),
         st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
+        st.Page("pages/storage.py", title="Storage", icon=":material/hard_drive:"),
     ]
 )
 role_panel()

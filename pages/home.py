@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.studio import storage
 from core.training.context import describe_device
 
 PIPELINE_DOT = """
@@ -79,6 +80,17 @@ st.page_link(
     icon=":material/compare_arrows:",
 )
 st.page_link(
+    "pages/listening.py",
+    label="Bach or bot?: a listening test for the class, with live results",
+    icon=":material/hearing:",
+)
+st.page_link(
+    "pages/gan_lab.py",
+    label="GAN Lab: step the discriminator and the generator by hand",
+    icon=":material/science:",
+)
+st.page_link(
     "pages/glossary.py", label="Glossary: every word and symbol explained", icon=":material/menu_book:"
 )
 st.caption(f"Compute device on this server: {device_in_use()}.")
+st.caption(storage.status_line() + " Details on the Storage page.")

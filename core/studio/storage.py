@@ -141,6 +141,26 @@ def stored_corpora() -> list[StoredCorpus]:
     return sorted(found, key=lambda corpus: (-corpus.n_bytes, corpus.folder.name))
 
 
+@dataclass(frozen=True)
+class StoredRun:
+    """One training run on disk."""
+
+    run_id: str
+    state: str
+    n_bytes: int
+    holds_class_generator: bool
+    alive: bool
+
+
+def stored_runs() -> list[StoredRun]:
+    """Every run folder, largest first."""
+    found = [
+        StoredRun(run.run_id, run.state, tree_bytes(run.path), holds_class_generator(run.run_id), run.alive)
+        for run in jobs.list_runs()
+    ]
+    return sorted(found, key=lambda run: (-run.n_bytes, run.run_id))
+
+
 def _require_teacher(by: Visitor, what: str) -> None:
     if not by.teacher:
         raise RoleError(f"Only the teacher can delete {what}.")
