@@ -11,8 +11,12 @@ from core.data.uploads import accepted_files, display_name, load_upload_batch, s
 from core.midi.score import MidiRejected
 from core.music.pianoroll import roll_to_midi_bytes
 from core.paths import DEFAULT_CORPUS
+from core.studio.catalog import corpus_label
 from core.studio.choices import ChoiceError, active_corpus, set_active_corpus
+from core.studio.spaces import update_space
+from core.studio.trainable import CorpusTooShort, piece_verdict, require_trainable, trainability
 from pages.shared.audio import audio_player
+from pages.shared.roles import is_teacher, my_space, pin_configured, visitor
 
 BUNDLED, UPLOAD = "Bundled Bach chorales", "Upload MIDI files"
 MAX_UPLOAD_MB = 20
@@ -57,9 +61,13 @@ def show_reports(corpus: Corpus, expanded: bool) -> None:
     rejected = len(corpus.rejected)
     st.subheader("Files")
     st.write(f"{len(corpus.reports) - rejected} accepted, {rejected} rejected.")
+    rolls = {piece.name: piece.roll for piece in corpus.pieces}
     table = {
         "file": [display_name(report.name) for report in corpus.reports],
         "status": ["accepted" if report.accepted else "rejected" for report in corpus.reports],
+        "for training": [
+            piece_verdict(rolls[report.name]) if report.name in rolls else "" for report in corpus.reports
+        ],
         "details": [display_name(report.message, 300) for report in corpus.reports],
     }
     with st.expander("Per-file report", expanded=expanded):
@@ -110,25 +118,43 @@ def show_piece_viewer(corpus: Corpus) -> None:
         audio_player(midi, caption=True)
 
 
-def describe_folder(folder: Path) -> str:
-    """A corpus folder as the page shows it (never a machine path)."""
-    if folder.resolve() == DEFAULT_CORPUS.resolve():
-        return "the bundled Bach chorales"
-    return f"an uploaded corpus ({folder.name[:8]})"
+def chosen_folder(source: str, files: list[tuple[str, bytes]], corpus: Corpus) -> Path:
+    """The folder of the corpus on show (an upload is stored first); refuses a corpus too short to train."""
+    require_trainable(corpus)
+    return DEFAULT_CORPUS if source == BUNDLED else store_corpus(accepted_files(files, corpus))
 
 
 def use_for_training(source: str, files: list[tuple[str, bytes]], corpus: Corpus) -> None:
     st.subheader("Train on it")
-    st.caption(f"The Train page currently trains on {describe_folder(active_corpus())}.")
-    if not st.button("Use this corpus for training", key="use_corpus", type="primary"):
-        return
-    try:
-        folder = DEFAULT_CORPUS if source == BUNDLED else store_corpus(accepted_files(files, corpus))
-        set_active_corpus(folder)
-    except (ChoiceError, ValueError, OSError) as error:
-        st.error(f"The corpus could not be chosen: {error}")
-        return
-    st.success(f"The Train page will now train on {describe_folder(folder)} ({len(corpus.pieces)} pieces).")
+    teacher, me = is_teacher(), visitor()
+    where = st.empty()  # filled last, so that it names the corpus chosen by the click below
+    found = trainability(corpus)
+    if found.warning:
+        st.warning(found.warning)
+    if teacher:
+        label = "Use this corpus for the class" if pin_configured() else "Use this corpus for training"
+    else:
+        label = "Use this corpus for my own runs"
+    if st.button(label, key="use_corpus", type="primary"):
+        try:
+            folder = chosen_folder(source, files, corpus)
+            if teacher:
+                set_active_corpus(folder, by=me)
+            else:
+                update_space(st.session_state, corpus=folder)
+            whose = "The Train page" if teacher else "Your own runs"
+            st.success(f"{whose} will now train on {corpus_label(folder)} ({len(corpus.pieces)} pieces).")
+        except CorpusTooShort as error:
+            st.error(f"This corpus cannot be trained on: {error}.")
+        except (ChoiceError, ValueError, OSError) as error:
+            st.error(f"The corpus could not be chosen: {error}")
+    if teacher:
+        where.caption(f"The class trains on {corpus_label(active_corpus())}.")
+    else:
+        where.caption(
+            f"The class trains on {corpus_label(active_corpus())} (the teacher chooses it); your own runs "
+            f"train on {corpus_label(my_space().training_corpus)}."
+        )
 
 
 def load_corpus(source: str, files: list[tuple[str, bytes]]) -> tuple[Corpus, CorpusStats] | None:
