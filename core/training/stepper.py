@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.files import read_json_or_none
 from core.models.checkpoint import CheckpointError, read_checkpoint
 from core.models.lstm_gan import mle_loss, sample_latents
 from core.models.objectives import OBJECTIVES, discriminator_loss, generator_loss
@@ -275,6 +276,15 @@ class GANStepper:
     @property
     def config(self) -> GANTrainConfig:
         return self.trainer.cfg
+
+
+def can_step(checkpoint: str | Path) -> bool:
+    """Whether a checkpoint (a folder, or a run's ``best.pt``/``last.pt``) is an LSTM GAN's, by its
+    ``config.json`` (beside the weights, or in the run folder), without loading any weights."""
+    path = Path(checkpoint)
+    config = path / "config.json" if path.is_dir() else path.parent.parent / "config.json"
+    data = read_json_or_none(config)
+    return data is not None and model_kind(data) == GANTrainConfig.kind
 
 
 def pick_windows(windows: WindowSet, batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

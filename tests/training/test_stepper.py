@@ -13,7 +13,7 @@ from core.models.checkpoint import CheckpointError
 from core.models.objectives import OBJECTIVES
 from core.paths import DEFAULT_CHECKPOINT
 from core.training.data import WindowSet
-from core.training.stepper import GANStepper, StepSettings, pick_windows
+from core.training.stepper import GANStepper, StepSettings, can_step, pick_windows
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -109,3 +109,13 @@ def test_only_lstm_gan_checkpoints_can_be_stepped(tmp_path: Path) -> None:
     (other / "config.json").write_text(json.dumps({"model": "lstm_lm"}))
     with pytest.raises(CheckpointError, match="only LSTM-vs-LSTM GAN"):
         GANStepper.from_checkpoint(other)
+
+
+def test_which_checkpoints_can_be_stepped(tmp_path: Path) -> None:
+    assert can_step(DEFAULT_CHECKPOINT)
+    assert not can_step(DEFAULT_CHECKPOINT.parent / "lstm_lm")
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"model": "lstm_gan"}))
+    assert can_step(run / "checkpoints" / "best.pt")
+    assert not can_step(tmp_path / "nothing")

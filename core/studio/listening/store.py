@@ -144,6 +144,11 @@ class Answer:
     experience: str
 
 
+def database_path() -> Path:
+    """Where the server's listening test lives: ``listening.sqlite3`` in the runs folder."""
+    return runs_root() / DB_NAME
+
+
 def new_listener_id() -> str:
     """A random listener id (64 bits, hex): names nobody, and is unguessable enough for a class."""
     return secrets.token_hex(8)
@@ -159,7 +164,7 @@ class ListeningStore:
     """The listening test's SQLite database (``runs/listening.sqlite3`` unless a path is given)."""
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path else runs_root() / DB_NAME
+        self.path = Path(path) if path else database_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode=WAL")
