@@ -3,13 +3,22 @@
 import streamlit as st
 
 from core.audio import AudioRenderError, render_wav
+from core.budgets import BUDGETS
+from core.studio.memcache import content_key, named_cache
 
 
-@st.cache_data(max_entries=64, show_spinner="Rendering audio…")
 def rendered(midi: bytes) -> tuple[bytes, str]:
-    """The WAV of a MIDI file and a note on how it was made (cached across sessions)."""
-    audio = render_wav(midi)
-    return audio.wav, audio.note
+    """The WAV of a MIDI file and a note on how it was made, cached across sessions in memory bounded by
+    :attr:`core.budgets.Budgets.audio_cache_bytes` (and on disk by the render cache)."""
+    cache = named_cache("audio", BUDGETS.audio_cache_bytes)
+    key = content_key(midi)
+    found = cache.get(key)
+    if found is None:
+        with st.spinner("Rendering audio…"):
+            audio = render_wav(midi)
+        found = (audio.wav, audio.note)
+        cache.put(key, found)
+    return found
 
 
 def audio_player(midi: bytes, caption: bool = False) -> bytes | None:
