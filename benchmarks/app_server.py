@@ -75,13 +75,17 @@ def cache_without_audio(folder: Path) -> Path:
 
 
 @contextmanager
-def streamlit_server(runs_dir: Path, cold_audio: bool = False, started: list | None = None):
+def streamlit_server(
+    runs_dir: Path, cold_audio: bool = False, started: list | None = None, env: dict | None = None
+):
     """A ``streamlit run streamlit_app.py`` on a free loopback port; yields its URL.
 
-    ``started``, when given, receives the server's ``Popen`` (to read its memory, say).
+    ``started``, when given, receives the server's ``Popen`` (to read its memory, say); ``env`` sets
+    environment variables for it (``GMS_TEACHER_PIN`` for a class server, say; None removes one).
     """
     port = free_port()
-    env = {**os.environ, "GMS_RUNS_DIR": str(runs_dir)}
+    merged = {**os.environ, **(env or {}), "GMS_RUNS_DIR": str(runs_dir)}
+    env = {name: value for name, value in merged.items() if value is not None}
     if cold_audio:
         env["GMS_CACHE_DIR"] = str(cache_without_audio(runs_dir / "cache"))
     command = [

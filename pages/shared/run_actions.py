@@ -1,4 +1,4 @@
-"""The Train page's actions on one chosen run: resume, use as a generator, delete (each for who may)."""
+"""The Train page's actions on one chosen run: resume, use as a generator, stop, delete (each for who may)."""
 
 import streamlit as st
 
@@ -39,6 +39,19 @@ def use_as_generator(info: jobs.RunInfo, me: Visitor, column) -> None:
         st.success(f"Your Generate page now uses {info.run_id}'s {checkpoint.stem} checkpoint.")
 
 
+def stop(info: jobs.RunInfo, me: Visitor, column) -> None:
+    """Stop a training run or take a waiting one off the queue (the teacher: any run; a student: theirs)."""
+    if not (info.alive or info.state == "queued") or not queue.may_control(info, me):
+        return
+    label = "Stop this run" if info.alive else "Take this run off the queue"
+    if column.button(label, key="stop_picked_run"):
+        try:
+            queue.stop_or_cancel(info.run_id, me)
+            st.success(f"Run {info.run_id} was asked to stop." if info.alive else "Taken off the queue.")
+        except (jobs.JobError, RoleError) as error:
+            st.error(str(error))
+
+
 def resume(info: jobs.RunInfo, me: Visitor, column) -> None:
     resumable = not info.alive and info.state not in ("finished", "queued") and info.last_checkpoint.exists()
     allowed = queue.may_control(info, me)
@@ -72,9 +85,10 @@ def run_actions(runs: list[jobs.RunInfo], shown: str | None, me: Visitor) -> Non
     follow_shown_run(ids, shown)
     run_id = st.selectbox("Run", ids, key=PICKED)
     info = next(r for r in runs if r.run_id == run_id)
-    left, middle, right = st.columns(3)
+    left, middle, right, last = st.columns(4)
     resume(info, me, left)
     use_as_generator(info, me, middle)
-    delete(info, me, right)
+    stop(info, me, right)
+    delete(info, me, last)
     if not queue.may_control(info, me):
         st.caption("Only the teacher can resume or delete the class's runs.")

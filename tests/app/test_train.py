@@ -210,3 +210,18 @@ def test_baseline_models_are_offered_with_a_time_budget() -> None:
     assert not at.exception
     assert any(s.label == "Time budget (minutes)" for s in at.slider)
     assert not at.radio, "presets are for the GAN"
+
+
+def test_the_teacher_stops_a_students_run_from_the_run_list(
+    isolated_runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "active_run", lambda: object())  # keep runs in the queue
+    lesson = queue.submit({"mle_steps": 10}, label="Classroom")
+    theirs = queue.submit_own({"mle_steps": 10}, roles.Visitor("a student", False), "Quick check")
+    teacher = sign_in(page(pin=True))
+    teacher.selectbox(key="chosen_run").set_value(theirs).run()
+    button(teacher, "Take this run off the queue").click().run()
+    assert not teacher.exception
+    assert jobs.run_info(theirs).state == "cancelled" and jobs.run_info(lesson).state == "queued"
+    student = page(pin=True)
+    assert "Take this run off the queue" not in labels(student), "a student cannot stop the class's run"

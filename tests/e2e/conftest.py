@@ -21,8 +21,8 @@ def chromium_path() -> str | None:
 
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run streamlit_app.py` on a free loopback port, runs in a temporary folder."""
-    with streamlit_server(tmp_path_factory.mktemp("runs")) as url:
+    """`streamlit run streamlit_app.py` on a free loopback port, runs in a temporary folder, no PIN."""
+    with streamlit_server(tmp_path_factory.mktemp("runs"), env={"GMS_TEACHER_PIN": None}) as url:
         yield url
 
 
