@@ -1,25 +1,34 @@
 """Dataset: choose the corpus the GAN learns from, see what is in it, look at and listen to its pieces."""
 
-import html
 from pathlib import Path
 
 import streamlit as st
 
 from core import plots
+from core.budgets import BUDGETS, format_bytes
 from core.data import Corpus, CorpusStats, corpus_stats, load_folder
-from core.data.uploads import accepted_files, display_name, load_upload_batch, safe_file_name, store_corpus
+from core.data.uploads import accepted_files, display_name, load_upload_batch, safe_file_name
 from core.midi.score import MidiRejected
 from core.music.pianoroll import roll_to_midi_bytes
 from core.paths import DEFAULT_CORPUS
 from core.studio.catalog import corpus_label
 from core.studio.choices import ChoiceError, active_corpus, set_active_corpus
+from core.studio.memcache import content_key, named_cache
 from core.studio.spaces import update_space
+from core.studio.storage import store_uploaded_corpus
 from core.studio.trainable import CorpusTooShort, piece_verdict, require_trainable, trainability
 from pages.shared.audio import audio_player
 from pages.shared.roles import is_teacher, my_space, pin_configured, visitor
 
 BUNDLED, UPLOAD = "Bundled Bach chorales", "Upload MIDI files"
-MAX_UPLOAD_MB = 20
+MAX_UPLOAD_MB = BUDGETS.upload_file_mb
+UPLOAD_HELP = (
+    "Every file is checked in a sandbox; a file that fails is listed with the reason. One upload holds "
+    f"at most {BUDGETS.upload_files} MIDI files (zip members included) and "
+    f"{format_bytes(BUDGETS.upload_bytes)}; a piece longer than {BUDGETS.piece_steps:,} sixteenth notes is "
+    "cut. A file whose name is longer than about 4,000 characters is refused by the server before the "
+    "studio sees it (the browser then shows 'Request failed with status code 400'): rename it."
+)
 STAT_CHARTS = (
     (plots.pitch_histogram_figure, "How often each pitch starts a note: the range the voices cover."),
     (
@@ -40,11 +49,16 @@ def bundled_corpus() -> tuple[Corpus, CorpusStats]:
     return corpus, corpus_stats(corpus)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
 def uploaded_corpus(files: list[tuple[str, bytes]]) -> tuple[Corpus, CorpusStats]:
-    """An upload's corpus and statistics, cached by the files' names and bytes."""
-    corpus = load_upload_batch(files)
-    return corpus, corpus_stats(corpus)
+    """An upload's corpus and statistics, cached by the files' names and bytes in memory bounded by
+    :attr:`core.budgets.Budgets.corpus_cache_bytes` (shared by every session: read-only)."""
+
+    def load() -> tuple[Corpus, CorpusStats]:
+        corpus = load_upload_batch(files)
+        return corpus, corpus_stats(corpus)
+
+    cache = named_cache("uploads", BUDGETS.corpus_cache_bytes)
+    return cache.get_or_make(content_key([(name, data) for name, data in files]), load)
 
 
 def choose_upload() -> list[tuple[str, bytes]]:
@@ -52,7 +66,7 @@ def choose_upload() -> list[tuple[str, bytes]]:
         "MIDI files (.mid, .midi) or a .zip of them",
         accept_multiple_files=True,
         max_upload_size=MAX_UPLOAD_MB,
-        help="Every file is checked in a sandbox; files that fail are listed with the reason.",
+        help=UPLOAD_HELP,
     )
     return [(file.name, file.getvalue()) for file in uploaded or []]
 
@@ -99,8 +113,8 @@ def show_piece_viewer(corpus: Corpus) -> None:
     st.write("A piano-roll shows time across and pitch up; each dark cell is where a note starts.")
     index = st.selectbox("Piece", range(len(corpus.pieces)), format_func=lambda i: piece_label(corpus, i))
     piece = corpus.pieces[index]
-    name = html.escape(display_name(piece.name))  # plotly titles understand some HTML
-    st.plotly_chart(plots.piano_roll_figure(piece.roll, title=f"Piano-roll of {name}"))
+    title = f"Piano-roll of {display_name(piece.name)}"  # the figure shows markup in titles as text
+    st.plotly_chart(plots.piano_roll_figure(piece.roll, title=title))
     midi = roll_to_midi_bytes(piece.roll)
     left, right = st.columns(2)
     if left.button(
@@ -121,7 +135,7 @@ def show_piece_viewer(corpus: Corpus) -> None:
 def chosen_folder(source: str, files: list[tuple[str, bytes]], corpus: Corpus) -> Path:
     """The folder of the corpus on show (an upload is stored first); refuses a corpus too short to train."""
     require_trainable(corpus)
-    return DEFAULT_CORPUS if source == BUNDLED else store_corpus(accepted_files(files, corpus))
+    return DEFAULT_CORPUS if source == BUNDLED else store_uploaded_corpus(accepted_files(files, corpus))
 
 
 def use_for_training(source: str, files: list[tuple[str, bytes]], corpus: Corpus) -> None:
