@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from core.audio import RenderConfig, render_wav
+from core.budgets import BUDGETS
 from core.data import load_uploads
 from core.midi.parser import MidiLimits, MidiParser, MidiRejected, Score
 from tests.support.hostile_midi import CASES, Case
@@ -94,6 +95,34 @@ def test_whole_corpus_as_one_upload_reports_every_file(cache_in_tmp) -> None:
         assert piece.roll.active.any(), piece.name
         assert piece.roll.velocity.max() <= 127
         assert not (piece.roll.onset & ~piece.roll.active).any()
+        assert piece.roll.n_steps <= BUDGETS.piece_steps
+
+
+@pytest.mark.parametrize("name", [name for name, make in CASES.items() if make().kept_steps])
+def test_a_piece_longer_than_the_budget_is_cut_and_says_so(cache_in_tmp, name: str) -> None:
+    case = CASES[name]()
+    for attempt in ("parsed", "from the roll cache"):
+        corpus = load_uploads([(f"{name}.mid", case.data)])
+        (piece,), (report,) = corpus.pieces, corpus.reports
+        assert piece.roll.n_steps == case.kept_steps, attempt
+        assert report.accepted and f"only its first {case.kept_steps:,} of " in report.message, attempt
+        assert "a piece may hold at most 8,192 steps of a sixteenth note" in report.message
+
+
+def test_the_long_but_tiny_file_keeps_its_first_note_and_its_length_in_the_report(cache_in_tmp) -> None:
+    corpus = load_uploads([("tiny.mid", CASES["long_but_tiny"]().data)])
+    roll, message = corpus.pieces[0].roll, corpus.reports[0].message
+    assert message.startswith("2 notes, 10:00 min, 2000 bpm")
+    assert "only its first 8,192 of 79,960 steps (1:01 of 10:00) are kept" in message
+    assert roll.onset[0, 60 - roll.spec.lowest_pitch] and roll.onset.sum() == 1  # the second note is cut
+
+
+def test_a_ten_minute_piece_renders_its_first_three_minutes_and_says_so(cache_in_tmp) -> None:
+    audio = render_wav(CASES["ten_minute_piece"]().data, RenderConfig(engine="sine"))
+    assert audio.seconds == pytest.approx(BUDGETS.audio_seconds, abs=0.1)
+    assert "Only the first 3:00 of this 10:00 piece were rendered (audio is limited to 3:00 per piece)" in (
+        audio.note
+    )
 
 
 def test_velocities_of_parts_in_unison_are_not_summed(cache_in_tmp) -> None:

@@ -34,6 +34,8 @@ class Case:
     meter: tuple[int, int] | None = None
     tempo_bpm: float | None = None
     first_start_s: float | None = None
+    kept_steps: int | None = None
+    """Steps its piano-roll keeps when a corpus loads it (set where the piece budget cuts it)."""
 
     @property
     def loads(self) -> bool:
@@ -379,8 +381,16 @@ def pickup_as_short_first_bar() -> Case:
 
 
 def ten_minute_piece() -> Case:
-    """Exactly the 10-minute limit: 1,200 quarter notes at 120 bpm."""
+    """Exactly the 10-minute limit: 1,200 quarter notes at 120 bpm (4,800 steps: within the piece budget)."""
     return Case(smf(notes_track(scale(1200)), file_format=0), notes=1200, duration_s=600.0)
+
+
+def long_but_tiny(second_pitch: int = 62) -> Case:
+    """51 bytes that last ten minutes: two notes 19,990 beats apart at 2,000 bpm. Its full piano-roll would
+    have 79,960 steps (11.5 MB); a corpus keeps its first 8,192 (the piece budget)."""
+    track = mtrk(tempo(0, 2000), event(0, 0x90, 60, 90), event(96, 0x80, 60, 0),
+                 event(96 * 19988, 0x90, second_pitch, 90), event(96, 0x80, second_pitch, 0))  # fmt: skip
+    return Case(smf(track, file_format=0), notes=2, duration_s=599.7, tempo_bpm=2000.0, kept_steps=8192)
 
 
 def eleven_minute_piece() -> Case:
@@ -438,6 +448,7 @@ CASES: dict[str, Callable[[], Case]] = {
         pickup_as_leading_rest,
         pickup_as_short_first_bar,
         ten_minute_piece,
+        long_but_tiny,
         eleven_minute_piece,
         one_note_piece,
     )
