@@ -37,7 +37,7 @@ def ranked_pieces(checkpoint: str, modified: float, pieces: tuple) -> list:
 def show_piece(piece, settings: GenerateSettings, best: bool) -> None:
     roll: PianoRoll = piece.roll
     program = settings.program
-    title = f"#{piece.rank} · candidate {piece.candidate} · SVM score {piece.score:+.2f}"
+    title = f"#{piece.rank} · candidate {piece.candidate} · chorale-likeness {piece.grade:.0f}/100"
     icon = ":material/trophy:" if best else None
     with st.expander(("Best: " if best else "") + title, expanded=best, icon=icon):
         st.plotly_chart(piano_roll_figure(roll, title=title), key=f"roll-{piece.candidate}")
@@ -60,15 +60,18 @@ def show_results(ranked: list, settings: GenerateSettings) -> None:
     kept = ranked[: settings.keep]
     st.subheader("SVM ranking")
     st.caption(
-        "Higher scores look more like the real chorales to the SVM. P(real) is its calibrated "
-        "probability; flagged pieces (silent, one held chord, duplicates) are ranked last."
+        "Higher SVM scores look more like the real chorales. Chorale-likeness (0–100) is the share of real "
+        "chorale passages the piece scores at least as high as (a typical real passage: 50); 'above … of "
+        "generated' compares it with pieces the shipped models write. The same SVM ranks every model. "
+        "Flagged pieces (silent, one held chord, duplicates, unlike any chorale) are ranked last."
     )
     rows = [
         {
             "rank": p.rank,
             "candidate": p.candidate,
+            "chorale-likeness (0–100)": round(p.grade, 1),
+            "above % of generated": round(p.among_generated, 1),
             "SVM score": round(p.score, 3),
-            "P(real)": round(p.probability, 3),
             "flags": ", ".join(p.flags),
         }
         for p in ranked

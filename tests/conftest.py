@@ -18,13 +18,10 @@ def midi_bytes() -> bytes:
 
 @pytest.fixture(scope="session")
 def small_checkpoint_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained small generator in the shipped format, with a quickly fitted ranker beside it."""
+    """An untrained small generator in the shipped format (ranked by the shipped ranker, like every model)."""
     import torch
 
-    from core.data.reference import bundled_windows
     from core.models.lstm_gan import LSTMGenerator, ModelConfig
-    from core.ranking.svm import RankerConfig, fit_on_rolls
-    from core.sampling import load_model
     from core.training.config import config_to_dict
     from core.training.lstm_gan import GANTrainConfig
 
@@ -34,12 +31,6 @@ def small_checkpoint_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder.mkdir()
     torch.save(LSTMGenerator(small).state_dict(), folder / "model.pt")
     (folder / "config.json").write_text(json.dumps(config_to_dict(GANTrainConfig(net=small))))
-    train_active, train_onset = bundled_windows("train")
-    generated = load_model(folder).sample(64, 4, 99)
-    quick_svm = RankerConfig(c_grid=(1.0,), gamma_scales=(1.0,), cv_folds=2)
-    real = (train_active[:200], train_onset[:200])
-    ranker = fit_on_rolls(real, (generated.active, generated.onset), config=quick_svm)
-    ranker.save(folder / "ranker.npz")
     return folder
 
 

@@ -1,5 +1,5 @@
-"""``python -m core.evaluate``: how close a model's music is to the real chorales, and whether the SVM's
-picks beat random picks of the same candidates.
+"""``python -m core.evaluate``: how close a model's music is to the real chorales, as a musician and as a
+statistician would judge it, and whether the SVM's picks beat random picks of the same candidates.
 
     python -m core.evaluate --checkpoint checkpoints/default --n 512 --json eval.json
     python -m core.evaluate --generator shuffled --n 512          # a baseline as the "generator"
@@ -15,25 +15,15 @@ import time
 from pathlib import Path
 
 from core.evaluation.baselines import BASELINES, BaselineSampler
-from core.evaluation.evaluate import EvalConfig, Sampler, evaluate
-from core.evaluation.real import RealData, corpus_real_data
-from core.evaluation.report import markdown_table
+from core.evaluation.evaluate import EvalConfig, evaluate
+from core.evaluation.real import corpus_real_data
+from core.evaluation.report import markdown_table, picks_sentences
 from core.evaluation.targets import checkpoint_targets
 from core.files import write_json_atomic
 from core.models.checkpoint import CheckpointError
-from core.ranking.pipeline import load_or_fit_ranker
-from core.ranking.svm import Ranker, fit_on_rolls
+from core.ranking.reference import RANKER_PATH, load_ranker
+from core.ranking.svm import RankerFileError
 from core.sampling import load_model
-
-
-def ranker_for(args: argparse.Namespace, real: RealData, sampler: Sampler) -> Ranker:
-    """``--ranker``, else the checkpoint's ranker, else one fitted against the baseline's windows."""
-    if args.ranker:
-        return Ranker.load(args.ranker)
-    if args.checkpoint:
-        return load_or_fit_ranker(sampler)
-    generated = sampler.sample(min(1000, 2 * args.n), 4, 10_000 + args.seed)
-    return fit_on_rolls(real.train, (generated.active, generated.onset), info={"generator": args.generator})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", help="checkpoint folder or file (any model family)")
     source.add_argument("--generator", choices=BASELINES, help="evaluate a baseline instead")
-    parser.add_argument("--ranker", help="ranker .npz (default: beside the checkpoint, else fitted)")
+    parser.add_argument("--ranker", default=RANKER_PATH, help="ranker .npz (default: the shipped one)")
     parser.add_argument("--n", type=int, default=512, help="generated windows")
     parser.add_argument("--candidates", type=int, default=32)
     parser.add_argument("--keep", type=int, default=4)
@@ -69,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         real = corpus_real_data()
         sampler = load_model(args.checkpoint) if args.checkpoint else BaselineSampler(args.generator, real)
-        ranker = ranker_for(args, real, sampler)
-    except (FileNotFoundError, ValueError, CheckpointError) as error:
+        ranker = load_ranker(args.ranker)
+    except (FileNotFoundError, ValueError, CheckpointError, RankerFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     config = EvalConfig(
@@ -78,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     result = evaluate(sampler, real, ranker, config)
     print(markdown_table(result))
+    print("\n" + "\n".join(picks_sentences(result.get("picks", {}))))
     print(
         f"\nC2ST (generated vs held-out real): accuracy {result['c2st_accuracy']:.3f}, "
         f"p = {result['c2st_p_value']:.3g}; total {time.perf_counter() - started:.1f} s"

@@ -1,9 +1,11 @@
 """The three model families side by side on the same data and the same metrics.
 
-Each checkpoint is evaluated by :func:`core.evaluation.evaluate.evaluate` against the same held-out chorale
-windows and scored by one SVM (the GAN checkpoint's ranker), so every column is measured the same
-way. The result is JSON: ``real`` (held-out windows), and per model its ``generated`` row (plain
-samples) and ``top_k`` row (the SVM's picks), plus optional ``jsb`` benchmark numbers.
+Each checkpoint of the registry (:data:`core.families.FAMILIES`) is evaluated by
+:func:`core.evaluation.evaluate.evaluate` against the same held-out chorale windows and scored by the
+one shipped SVM ranker, so every column is measured the same way. The result is JSON: ``real``
+(held-out windows), and per model its ``generated`` row (plain samples), ``top_k`` row (the SVM's picks)
+and, for a model that writes its own voices, ``own_voices`` (its theory metrics on those voices),
+plus optional ``jsb`` benchmark numbers.
 
     python -m core.compare --n 512 --json docs/baselines.json     (:mod:`core.cli.compare`)
 """
@@ -17,37 +19,48 @@ from pathlib import Path
 
 from core.evaluation.evaluate import EvalConfig, evaluate
 from core.evaluation.real import RealData, corpus_real_data
+from core.evaluation.report import format_value, metric_meaning, plain_name
 from core.families import FAMILIES, MODEL_LABELS
 from core.files import json_ready
 from core.paths import REPO_ROOT, display_path
-from core.ranking.pipeline import load_or_fit_ranker
-from core.ranking.svm import Ranker
-from core.sampling.model import LoadedModel, load_model
+from core.ranking.reference import RANKER_PATH, load_ranker
+from core.sampling.model import load_model
 
 RESULTS_PATH = REPO_ROOT / "docs" / "baselines.json"
 DEFAULT_CHECKPOINTS = {kind: family.checkpoint for kind, family in FAMILIES.items()}
 """The shipped checkpoint of every family, compared by default."""
-METRICS = {
-    "polyphony": "notes sounding per non-silent step (chorales: about 4)",
-    "n_pitch_classes_used": "distinct pitch classes in 4 bars",
-    "scale_consistency": "share of notes in the best-fitting major/minor scale",
-    "pitch_class_entropy": "spread of the pitch-class histogram, bits",
-    "groove_consistency": "how alike the bars' onset patterns are",
-    "qualified_note_rate": "share of notes at least an eighth long (MuseGAN's QN)",
-    "repetition_rate": "share of the top voice's 4-interval patterns heard before",
-    "mgeval_overlap": "MGEval: overlap with the real distribution (1 = same)",
-    "mgeval_kl": "MGEval: KL divergence from the real distribution (0 = same)",
-    "c2st_accuracy": "SVM telling it from real windows (0.5 = cannot)",
-    "ranker_score": "the project's SVM score (higher = more like real)",
-    "nearest_train_distance": "Jaccard distance to the nearest training window (0 = copy)",
-    "copy_rate": "share of exact copies of training windows",
-}
-
-
-def shared_ranker(models: dict[str, LoadedModel]) -> tuple[Ranker, str]:
-    """The GAN's ranker (fitted and cached when it ships none), else the first model's: one SVM for all."""
-    name = "lstm_gan" if "lstm_gan" in models else next(iter(models))
-    return load_or_fit_ranker(models[name]), name
+THEORY_COLUMNS = (
+    "four_voice_step_share",
+    "parallel_perfects_per_bar",
+    "bars_with_parallels_share",
+    "out_of_range_share",
+    "triad_share",
+    "non_tertian_share",
+    "authentic_cadences_per_bar",
+    "dominant_tonic_per_bar",
+    "sixteenth_onset_beat_share",
+    "soprano_step_share",
+    "bass_leap_share",
+    "key_strength",
+)
+DISTRIBUTION_COLUMNS = (
+    "polyphony",
+    "n_pitch_classes_used",
+    "scale_consistency",
+    "pitch_class_entropy",
+    "groove_consistency",
+    "qualified_note_rate",
+    "repetition_rate",
+    "mgeval_overlap",
+    "mgeval_kl",
+    "c2st_accuracy",
+    "ranker_score",
+    "ranker_grade",
+    "nearest_train_distance",
+    "copy_rate",
+)
+METRICS: dict[str, str] = {name: metric_meaning(name) for name in (*THEORY_COLUMNS, *DISTRIBUTION_COLUMNS)}
+"""The compared metrics (identifier -> what it measures): the musician's view first."""
 
 
 def compare(checkpoints: dict[str, Path], n: int = 512, seed: int = 0, real: RealData | None = None) -> dict:
@@ -57,7 +70,7 @@ def compare(checkpoints: dict[str, Path], n: int = 512, seed: int = 0, real: Rea
     if not models:
         raise FileNotFoundError("none of the checkpoints exists")
     real = real or corpus_real_data()
-    ranker, ranker_of = shared_ranker(models)
+    ranker = load_ranker()
     config = EvalConfig(n=n, seed=seed)
     result: dict = {"models": {}}
     for name, model in models.items():
@@ -67,13 +80,15 @@ def compare(checkpoints: dict[str, Path], n: int = 512, seed: int = 0, real: Rea
             "checkpoint": display_path(model.source),
             "generated": rows["generated"],
             "top_k": rows["top_k"],
+            **({"own_voices": rows["generated_own_voices"]} if "generated_own_voices" in rows else {}),
+            **({"picks": rows["picks"]} if "picks" in rows else {}),
         }
     result["settings"] = {
         "n": n,
         "seed": seed,
         "candidates": config.candidates,
         "keep": config.keep,
-        "ranker_from": ranker_of,
+        "ranker": display_path(RANKER_PATH),
         "seconds": round(time.perf_counter() - started, 1),
     }
     return json_ready(result)
@@ -89,11 +104,13 @@ def load_comparison(path: str | Path | None = None) -> dict | None:
 
 
 def table_rows(result: dict, row: str = "generated", metrics: dict[str, str] = METRICS) -> list[dict]:
-    """One dict per metric: ``metric``, ``meaning``, ``real``, then one value per model."""
+    """One dict per metric: ``metric`` (identifier), ``name`` (plain words), ``meaning``, ``real``, then
+    one value per model (None where a model has no value)."""
     models = result.get("models", {})
     rows = []
     for name, meaning in metrics.items():
-        entry = {"metric": name, "meaning": meaning, "real": _value(result.get("real", {}), name)}
+        real = _value(result.get("real", {}), name)
+        entry = {"metric": name, "name": plain_name(name), "meaning": meaning, "real": real}
         entry.update({model: _value(models[model].get(row, {}), name) for model in models})
         rows.append(entry)
     return rows
@@ -102,6 +119,9 @@ def table_rows(result: dict, row: str = "generated", metrics: dict[str, str] = M
 def _value(row: dict, name: str) -> float | None:
     value = row.get(name)
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+_TEXT_KEYS = ("metric", "name", "meaning", "real")
 
 
 def closest_to_real(result: dict, row: str = "generated") -> dict[str, str]:
@@ -113,8 +133,9 @@ def closest_to_real(result: dict, row: str = "generated") -> dict[str, str]:
     winners = {}
     for entry in table_rows(result, row):
         goal = targets.get(entry["metric"], entry["real"])
-        values = {k: v for k, v in entry.items() if k not in ("metric", "meaning", "real") and v is not None}
-        if goal is None or not values or entry["metric"] in ("ranker_score", "nearest_train_distance"):
+        values = {k: v for k, v in entry.items() if k not in _TEXT_KEYS and v is not None}
+        ignored = ("ranker_score", "ranker_grade", "nearest_train_distance")
+        if goal is None or not values or entry["metric"] in ignored:
             continue
         if max(values.values()) - min(values.values()) < 1e-9:  # a tie says nothing
             continue
@@ -173,13 +194,9 @@ def markdown(result: dict, labels: dict[str, str] | None = None, row: str = "gen
     """The comparison as a Markdown table (metrics as rows, real then the models as columns)."""
     models = list(result.get("models", {}))
     labels = labels or {}
-    head = "| metric | real (held out) | " + " | ".join(labels.get(m, m) for m in models) + " |"
+    head = "| metric | real chorales (held out) | " + " | ".join(labels.get(m, m) for m in models) + " |"
     lines = [head, "|---|" + "---:|" * (len(models) + 1)]
     for entry in table_rows(result, row):
-        cells = [_format(entry["real"])] + [_format(entry[m]) for m in models]
-        lines.append(f"| {entry['metric']} | " + " | ".join(cells) + " |")
+        cells = [format_value(entry["real"])] + [format_value(entry[m]) for m in models]
+        lines.append(f"| {entry['name']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def _format(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3g}"

@@ -1,6 +1,7 @@
 """Evaluation harness: how far a generator's music is from the real thing, and whether ranking helps.
 
-Rows (sets of 4-bar windows), each summarised by the same metrics (see :mod:`core.music.metrics`):
+Rows (sets of 4-bar windows), each summarised by the same metrics: the distribution measures of
+:mod:`core.music.metrics` and the music-theory metrics of :mod:`core.music.musicianship`:
 
 - ``real``: held-out real windows (the half not used as the reference set);
 - ``real_pieces``: whole held-out pieces (per-piece metrics only; the published reference values
@@ -9,10 +10,19 @@ Rows (sets of 4-bar windows), each summarised by the same metrics (see :mod:`cor
 - ``top_k`` / ``random_pick``: the generated samples cut into groups of ``candidates``; from each
   group the SVM's ``keep`` best, or ``keep`` picked at random;
 - ``random_roll`` / ``shuffled_real``: baselines (independent random cells at the real density,
-  real windows with their time steps shuffled).
+  real windows with their time steps shuffled);
+- ``generated_own_voices`` (only for a model that writes its own voices and phrase ends): the
+  generated pieces' theory metrics measured with those voices and phrase ends.
 
-MGEval overlap/KL and the classifier two-sample test compare each row with the reference half of
-the held-out real windows; memorisation compares with the training windows.
+Every other row splits the voices the same way, sorting the pitches wherever exactly four notes sound
+(:func:`core.music.voicing.split_voices`), even for a model that writes voices, so the rows compare
+like with like. ``picks`` holds :func:`core.evaluation.picks.picks_versus_random` (the SVM's picks
+against 20 random draws of the same candidates).
+
+MGEval overlap/KL and the classifier two-sample tests compare each row with the reference half of
+the held-out real windows; memorisation compares with the training windows. The two-sample classifier
+sees the 44 roll features (``c2st_accuracy``, :func:`core.evaluation.picks.c2st_features`) or, for
+``c2st_theory_accuracy``, the ranker's features (roll features and theory metrics).
 
 Anything with a ``sample(n, bars, seed) -> Samples`` method is evaluated the same way: a loaded model
 (:class:`core.sampling.LoadedModel`) or one of the baselines of :mod:`core.evaluation.baselines`.
@@ -30,10 +40,11 @@ from typing import Protocol
 import numpy as np
 
 from core.evaluation.baselines import baseline_sets
+from core.evaluation.picks import c2st_features, picks_versus_random, top_and_random_groups
 from core.evaluation.real import RealData
 from core.models.base import Samples
 from core.music import metrics
-from core.ranking.negatives import sanity_flags
+from core.music.musicianship import THEORY_METRIC_NAMES, theory_metrics
 from core.ranking.svm import Ranker
 
 
@@ -43,8 +54,17 @@ class Sampler(Protocol):
     def sample(self, n: int, bars: int = 4, seed: int = 0, temperature: float = 1.0) -> Samples: ...
 
 
-ROW_ORDER = ("real", "real_pieces", "generated", "top_k", "random_pick", "random_roll", "shuffled_real")
-PER_ROLL_METRICS = (
+ROW_ORDER = (
+    "real",
+    "real_pieces",
+    "generated",
+    "generated_own_voices",
+    "top_k",
+    "random_pick",
+    "random_roll",
+    "shuffled_real",
+)
+DISTRIBUTION_METRICS = (
     "pitch_range",
     "n_pitches_used",
     "n_pitch_classes_used",
@@ -61,16 +81,26 @@ PER_ROLL_METRICS = (
     "simultaneous_onset_rate",
     "repetition_rate",
 )
+PER_ROLL_METRICS = (*THEORY_METRIC_NAMES, *DISTRIBUTION_METRICS)
 
 SET_METRICS = (
     "mgeval_overlap",
     "mgeval_kl",
     "c2st_accuracy",
+    "c2st_theory_accuracy",
     "ranker_score",
+    "ranker_grade",
     "nearest_train_distance",
     "copy_rate",
 )
-TABLE_METRICS = (*PER_ROLL_METRICS, *SET_METRICS, "n_rolls")
+PER_VOICE_RANGES = tuple(name for name in THEORY_METRIC_NAMES if name.endswith("_out_of_range_share"))
+TABLE_METRICS = (
+    *(name for name in THEORY_METRIC_NAMES if name not in PER_VOICE_RANGES),
+    *DISTRIBUTION_METRICS,
+    *SET_METRICS,
+    "n_rolls",
+)
+"""The rows of the printed table (the JSON has every metric, the four voices' ranges included)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +126,25 @@ DEFAULT_EVAL = EvalConfig()
 
 
 def per_roll_metrics(active: np.ndarray, onset: np.ndarray, config: EvalConfig) -> dict[str, np.ndarray]:
-    """Every per-roll metric of ``PER_ROLL_METRICS`` for rolls bool[N, T, P]."""
+    """Every per-roll metric of ``PER_ROLL_METRICS`` for rolls bool[N, T, P] (voices split by sorting)."""
+    return {**theory_of(Samples(active, onset), config), **distribution_metrics(active, onset, config)}
+
+
+def theory_of(samples: Samples, config: EvalConfig, own_voices: bool = False) -> dict[str, np.ndarray]:
+    """The theory metrics of pieces; with ``own_voices`` the samples' voices and phrase ends are used."""
+    return theory_metrics(
+        samples.active,
+        samples.onset,
+        lowest_pitch=config.lowest_pitch,
+        steps_per_beat=config.steps_per_beat,
+        beats_per_bar=config.beats_per_bar,
+        voices=samples.voices if own_voices else None,
+        phrase_end=samples.phrase_end if own_voices else None,
+    )
+
+
+def distribution_metrics(active: np.ndarray, onset: np.ndarray, config: EvalConfig) -> dict[str, np.ndarray]:
+    """The distribution measures of ``DISTRIBUTION_METRICS`` for rolls bool[N, T, P]."""
     low, bar = config.lowest_pitch, config.steps_per_bar
     return {
         "pitch_range": metrics.pitch_range(active),
@@ -139,10 +187,15 @@ def summarize_set(
         row[f"mgeval_kl_{name}"] = values["kl"]
     row["mgeval_overlap"] = float(np.mean([v["overlap"] for v in mgeval.values()]))
     row["mgeval_kl"] = float(np.mean([v["kl"] for v in mgeval.values()]))
+    low = config.lowest_pitch
+    ref_x, x = c2st_features(*reference, low), c2st_features(active, onset, low)
+    row["c2st_accuracy"], row["c2st_p_value"] = metrics.classifier_two_sample_test(ref_x, x, config.seed)
     if ranker is not None:
         ref_x, x = ranker.features(*reference), ranker.features(active, onset)
-        row["c2st_accuracy"], row["c2st_p_value"] = metrics.classifier_two_sample_test(ref_x, x, config.seed)
-        row["ranker_score"] = _mean(ranker.score(x))
+        row["c2st_theory_accuracy"] = metrics.classifier_two_sample_test(ref_x, x, config.seed)[0]
+        scores = ranker.score(x)
+        row["ranker_score"] = _mean(scores)
+        row["ranker_grade"] = _mean(ranker.grade(scores))
     distance = metrics.nearest_train_distance(active, train_active)
     row["nearest_train_distance"] = _mean(distance)
     row["copy_rate"] = float((distance == 0).mean())
@@ -151,7 +204,8 @@ def summarize_set(
 
 
 def summarize_pieces(pieces: Sequence[tuple[np.ndarray, np.ndarray]], config: EvalConfig) -> dict[str, float]:
-    """Per-piece metrics of whole pieces of different lengths, averaged over pieces."""
+    """Per-piece metrics of whole pieces of different lengths, averaged over pieces (whole pieces make
+    ``first_last_key_agreement`` measurable: their first and last four bars)."""
     collected: dict[str, list[float]] = {name: [] for name in PER_ROLL_METRICS}
     for active, onset in pieces:
         for name, values in per_roll_metrics(active[None], onset[None], config).items():
@@ -165,16 +219,10 @@ def pick_top_and_random(
     active: np.ndarray, onset: np.ndarray, ranker: Ranker, config: EvalConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the SVM's ``keep`` best and of ``keep`` random rolls from each group of ``candidates``."""
-    rng = np.random.default_rng(config.seed + 1)
-    scores = ranker.score_rolls(active, onset)
-    flagged = np.array([bool(f) for f in sanity_flags(active, onset)])
-    top, random_pick = [], []
-    for start in range(0, len(active) - config.candidates + 1, config.candidates):
-        group = np.arange(start, start + config.candidates)
-        order = sorted(group, key=lambda i: (flagged[i], -scores[i]))
-        top.extend(order[: config.keep])
-        random_pick.extend(rng.choice(group, size=config.keep, replace=False))
-    return np.array(top, dtype=int), np.array(random_pick, dtype=int)
+    top, draws = top_and_random_groups(
+        ranker, active, onset, config.candidates, config.keep, 1, config.seed + 1
+    )
+    return top, draws[0]
 
 
 def evaluate(sampler: Sampler, real: RealData, ranker: Ranker, config: EvalConfig = DEFAULT_EVAL) -> dict:
@@ -203,6 +251,13 @@ def evaluate_samples(
         name: summarize_set(rows.active, rows.onset, reference, real.train[0], ranker, config)
         for name, rows in sets.items()
     }
+    if samples.voices is not None:
+        own = theory_of(samples, config, own_voices=True)
+        result["generated_own_voices"] = {**{k: _mean(v) for k, v in own.items()}, "n_rolls": len(samples)}
+    if len(samples) >= config.candidates:
+        result["picks"] = picks_versus_random(
+            ranker, active, onset, reference, config.candidates, config.keep, seed=config.seed + 1
+        )
     if real.pieces:
         result["real_pieces"] = summarize_pieces(real.pieces, config)
     generated = result["generated"]

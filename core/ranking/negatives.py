@@ -1,13 +1,19 @@
 """Degenerate rolls a ranker must always score below music, and the sanity flags that sort them last.
 
-Constant chords, independent random cells, near-silence, a looped bar and real windows with their steps
-shuffled are what a model that fails sounds like; the ranker's negatives include them, and
-:func:`sanity_flags` catches the worst of them among generated candidates.
+What a model that fails sounds like, to a musician: constant chords, independent random cells,
+near-silence, a looped bar, real windows with their steps shuffled, real windows rewritten with
+parallel fifths or octaves, clusters of adjacent semitones, and real windows with half of their notes
+moved out of the key. ``DEGENERATE_KINDS`` names them; :func:`degenerate_set` draws the ranker's fixed
+mix, and :func:`sanity_flags` catches the worst of them among generated candidates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+
+from core.music.voicing import REST, split_voices
 
 
 def onsets_from_active(active: np.ndarray) -> np.ndarray:
@@ -75,21 +81,108 @@ def shuffled_steps(
     return shuffled, onsets_from_active(shuffled)
 
 
+def parallel_voices(
+    active: np.ndarray, onset: np.ndarray, rng: np.random.Generator, n: int, lowest_pitch: int = 36
+) -> tuple[np.ndarray, np.ndarray]:
+    """Real windows with one voice rewritten to shadow another: at every step where exactly four notes
+    sound, the alto doubles the soprano an octave below (parallel octaves) or the tenor sits a fifth
+    above the bass (parallel fifths), half of the windows each; the other steps are kept."""
+    pick = rng.integers(0, len(active), size=n)
+    voices = split_voices(active[pick], lowest_pitch).astype(np.int64)
+    voiced = (voices != REST).all(axis=2)
+    pitch_onset = _voice_onsets(onset[pick], voices, lowest_pitch)
+    fifths = rng.random(n) < 0.5
+    for rows, target, source, shift in ((fifths, 2, 3, 7), (~fifths, 1, 0, -12)):
+        voices[rows, :, target] = voices[rows, :, source] + shift
+        pitch_onset[rows, :, target] = pitch_onset[rows, :, source]
+    new_active = active[pick].copy()
+    new_onset = onset[pick] & active[pick]
+    new_active[voiced] = False
+    new_onset[voiced] = False
+    roll_idx, step_idx = np.nonzero(voiced)
+    for v in range(voices.shape[2]):
+        column = voices[roll_idx, step_idx, v] - lowest_pitch
+        inside = (column >= 0) & (column < active.shape[2])
+        r, t, c = roll_idx[inside], step_idx[inside], column[inside]
+        new_active[r, t, c] = True
+        new_onset[r, t, c] |= pitch_onset[r, t, v]
+    return new_active, new_onset | onsets_from_active(new_active)
+
+
+def _voice_onsets(onset: np.ndarray, voices: np.ndarray, lowest_pitch: int) -> np.ndarray:
+    """bool[N, T, 4]: whether each split voice strikes its note at each step."""
+    column = np.clip(voices - lowest_pitch, 0, onset.shape[2] - 1)
+    struck = np.take_along_axis(onset, column, axis=2)
+    return struck & (voices != REST)
+
+
+def clusters(rng: np.random.Generator, n: int, steps: int, n_pitches: int) -> tuple[np.ndarray, np.ndarray]:
+    """Chords of three to five notes one or two semitones apart, each held 2, 4 or 8 steps, anywhere."""
+    active = np.zeros((n, steps, n_pitches), dtype=bool)
+    onset = np.zeros_like(active)
+    for i in range(n):
+        t = 0
+        while t < steps:
+            length = int(rng.choice([2, 4, 4, 8]))
+            gaps = rng.integers(1, 3, size=rng.integers(2, 5))
+            base = rng.integers(0, n_pitches - gaps.sum())
+            pitches = base + np.r_[0, np.cumsum(gaps)]
+            active[i, t : t + length, pitches] = True
+            onset[i, t, pitches] = True
+            t += length
+    return active, onset
+
+
+def out_of_key(
+    active: np.ndarray, onset: np.ndarray, rng: np.random.Generator, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Real windows with every note below the window's middle pitch moved 1 or 6 semitones (up or down):
+    the rhythm and the spacing stay, the pitch-class content of two keys at once breaks the harmony."""
+    pick = rng.integers(0, len(active), size=n)
+    new_active, new_onset = active[pick].copy(), onset[pick] & active[pick]
+    n_pitches = active.shape[2]
+    for i in range(n):
+        used = np.flatnonzero(new_active[i].any(axis=0))
+        if not len(used):
+            continue
+        middle = int(np.median(used))
+        shift = int(rng.choice([-6, -1, 1, 6]))
+        for grid in (new_active, new_onset):
+            low = grid[i, :, :middle].copy()
+            grid[i, :, :middle] = False
+            lo, hi = max(shift, 0), min(middle + shift, n_pitches)
+            grid[i, :, lo:hi] |= low[:, lo - shift : hi - shift]
+    return new_active, new_onset
+
+
+Maker = Callable[[np.ndarray, np.ndarray, np.random.Generator, int], tuple[np.ndarray, np.ndarray]]
+DEGENERATE_KINDS: dict[str, Maker] = {
+    "constant chords": lambda a, o, rng, n: constant_chords(rng, n, a.shape[1], a.shape[2]),
+    "random rolls": lambda a, o, rng, n: noise_rolls(rng, n, a.shape[1], a.shape[2]),
+    "near silence": lambda a, o, rng, n: near_silent_rolls(rng, n, a.shape[1], a.shape[2]),
+    "looped bars": lambda a, o, rng, n: looped_bars(a, o, rng, n),
+    "shuffled real": lambda a, o, rng, n: shuffled_steps(a, rng, n),
+    "parallel fifths and octaves": parallel_voices,
+    "clusters": lambda a, o, rng, n: clusters(rng, n, a.shape[1], a.shape[2]),
+    "real moved out of key": out_of_key,
+}
+"""Every kind of degenerate roll, made from real windows ``a``, ``o`` (or only their shape)."""
+
+
+def degenerate_set(
+    real_active: np.ndarray, real_onset: np.ndarray, n_per_kind: int, seed: int = 0
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``n_per_kind`` rolls of every kind of ``DEGENERATE_KINDS``, drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    return {kind: make(real_active, real_onset, rng, n_per_kind) for kind, make in DEGENERATE_KINDS.items()}
+
+
 def degenerate_rolls(
     real_active: np.ndarray, real_onset: np.ndarray, n: int, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` degenerate negatives, a fifth each of constant chords, noise, near-silence, loops, shuffles."""
-    rng = np.random.default_rng(seed)
-    _, steps, n_pitches = real_active.shape
-    share = max(n // 5, 1)
-    parts = [
-        constant_chords(rng, share, steps, n_pitches),
-        noise_rolls(rng, share, steps, n_pitches),
-        near_silent_rolls(rng, share, steps, n_pitches),
-        looped_bars(real_active, real_onset, rng, share),
-        shuffled_steps(real_active, rng, n - 4 * share),
-    ]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    """About ``n`` degenerate negatives, an equal share of every kind (at least one of each)."""
+    sets = degenerate_set(real_active, real_onset, max(n // len(DEGENERATE_KINDS), 1), seed)
+    return np.concatenate([a for a, _ in sets.values()]), np.concatenate([o for _, o in sets.values()])
 
 
 def distinct_chords(active: np.ndarray) -> np.ndarray:

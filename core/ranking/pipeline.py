@@ -1,32 +1,40 @@
 """The seed's pipeline: a model writes candidates, the SVM ranks them, the best are kept.
 
-:func:`generate_and_rank` returns :class:`RankedPiece` objects (piano-roll, score, probability, sanity
-flags, explanation); :func:`write_ranked` writes them as MIDI files plus ``scores.csv``. The ranker is read
-from ``ranker.npz`` beside the checkpoint; without one, a ranker is fitted on the bundled corpus against the
-model's own samples and degenerate rolls, and cached under ``.cache/rankers/``.
+:func:`generate_and_rank` returns :class:`RankedPiece` objects (piano-roll, SVM score, 0–100
+chorale-likeness grade, sanity flags, explanation); :func:`write_ranked` writes them as MIDI files plus
+``scores.csv``. Every model is ranked by the one shipped ranker (:mod:`core.ranking.reference`), so
+grades compare across generators.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from core.data.reference import bundled_windows
 from core.files import write_bytes_atomic, write_text_atomic
 from core.models.base import Samples
 from core.music.pianoroll import DEFAULT_SPEC, PianoRoll, RollSpec, roll_from_arrays, roll_to_midi_bytes
-from core.paths import cache_subdir
 from core.ranking.negatives import sanity_flags
-from core.ranking.svm import Ranker, RankerConfig, Reason, fit_on_rolls
-from core.sampling.model import LoadedModel
+from core.ranking.reference import load_ranker
+from core.ranking.svm import Ranker, Reason
 
-RANKER_FILE = "ranker.npz"
+UNLIKE_ANY_CHORALE = "unlike any chorale"
+"""The flag of a piece far outside the range of every real window (:meth:`Ranker.unlike_any_chorale`)."""
+
+
+class CandidateSource(Protocol):
+    """What writes candidates: a loaded model (:class:`core.sampling.LoadedModel`) or a stand-in."""
+
+    spec: RollSpec
+    beats_per_bar: int
+
+    def sample(self, n: int, bars: int = 4, seed: int = 0, temperature: float = 1.0) -> Samples: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,10 @@ class RankedPiece:
     candidate: int
     roll: PianoRoll
     score: float
-    probability: float
+    grade: float
+    """0–100 chorale-likeness: percentile of ``score`` among real held-out chorale windows."""
+    among_generated: float
+    """0–100: share of a fixed set of the shipped models' pieces that score at most as high."""
     flags: tuple[str, ...]
     reasons: tuple[Reason, ...]
 
@@ -49,13 +60,25 @@ class RankedPiece:
 
 def window_features(ranker: Ranker, samples: Samples) -> np.ndarray:
     """Features per piece, averaged over its non-overlapping windows of the ranker's training length."""
-    steps = int(ranker.info.get("layout", {}).get("steps", 64))
+    steps = ranker.window_steps
     n, length, pitches = samples.active.shape
     per_piece = max(length // steps, 1)
     width = steps if length >= steps else length
     active = samples.active[:, : per_piece * width].reshape(n * per_piece, width, pitches)
     onset = samples.onset[:, : per_piece * width].reshape(n * per_piece, width, pitches)
     return ranker.features(active, onset).reshape(n, per_piece, -1).mean(axis=1)
+
+
+def ranking_flags(ranker: Ranker, samples: Samples, features: np.ndarray) -> list[tuple[str, ...]]:
+    """Per piece, the traits that sort it last: near-silent, constant chord, duplicate, unlike any chorale."""
+    flags = sanity_flags(samples.active, samples.onset)
+    unlike = ranker.unlike_any_chorale(features)
+    return [(*marks, UNLIKE_ANY_CHORALE) if far else marks for marks, far in zip(flags, unlike, strict=True)]
+
+
+def ranking_order(scores: np.ndarray, flags: Sequence[tuple[str, ...]]) -> list[int]:
+    """Indices best first: unflagged pieces by descending score, then flagged ones by descending score."""
+    return sorted(range(len(scores)), key=lambda i: (bool(flags[i]), -float(scores[i])))
 
 
 def rank_samples(
@@ -67,14 +90,15 @@ def rank_samples(
     tempo_bpm: float = 100.0,
     n_reasons: int = 3,
 ) -> list[RankedPiece]:
-    """Rank pieces by SVM decision value; near-silent, constant-chord and duplicate pieces go last."""
+    """Rank pieces by SVM decision value; flagged pieces (see :func:`ranking_flags`) go last."""
     if not len(samples):
         return []
     features = window_features(ranker, samples)
     scores = ranker.score(features)
-    probabilities = ranker.probability(features)
-    flags = sanity_flags(samples.active, samples.onset)
-    order = sorted(range(len(samples)), key=lambda i: (bool(flags[i]), -scores[i]))[: keep or len(samples)]
+    grades = ranker.grade(scores)
+    among_generated = ranker.generated_percentile(scores)
+    flags = ranking_flags(ranker, samples, features)
+    order = ranking_order(scores, flags)[: keep or len(samples)]
     reasons = ranker.explain(features[order], k=n_reasons)
     return [
         RankedPiece(
@@ -88,7 +112,8 @@ def rank_samples(
                 beats_per_bar=beats_per_bar,
             ),
             float(scores[i]),
-            float(probabilities[i]),
+            float(grades[i]),
+            float(among_generated[i]),
             flags[i],
             tuple(why),
         )
@@ -96,47 +121,8 @@ def rank_samples(
     ]
 
 
-def checkpoint_dir(checkpoint: str | Path) -> Path:
-    """The folder of a checkpoint given as a folder or as a file inside it."""
-    path = Path(checkpoint)
-    return path if path.is_dir() else path.parent
-
-
-def load_or_fit_ranker(model: LoadedModel) -> Ranker:
-    """The ranker beside the model's checkpoint, else a cached or newly fitted one for it."""
-    beside = checkpoint_dir(model.source) / RANKER_FILE
-    if beside.exists():
-        return Ranker.load(beside)
-    cached = cache_subdir("rankers") / f"{_checkpoint_digest(model.source)}.npz"
-    if cached.exists():
-        return Ranker.load(cached)
-    ranker = fit_ranker(model)
-    ranker.save(cached)
-    return ranker
-
-
-def _checkpoint_digest(checkpoint: Path) -> str:
-    files = sorted(p for p in checkpoint.iterdir() if p.is_file()) if checkpoint.is_dir() else [checkpoint]
-    digest = hashlib.sha256()
-    for file in files:
-        if not file.name.startswith("ranker."):
-            digest.update(file.name.encode())
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:20]
-
-
-def fit_ranker(model: LoadedModel, n_generated: int = 1000, config: RankerConfig | None = None) -> Ranker:
-    """Fit a ranker: the bundled corpus's training windows vs this model's samples plus degenerate rolls."""
-    config = config or RankerConfig()
-    generated = model.sample(n_generated, 4, 10_000 + config.seed)
-    info = {"checkpoint": checkpoint_dir(model.source).name}
-    return fit_on_rolls(
-        bundled_windows("train"), (generated.active, generated.onset), config=config, info=info
-    )
-
-
 def generate_and_rank(
-    model: LoadedModel,
+    model: CandidateSource,
     candidates: int = 32,
     keep: int = 4,
     bars: int = 4,
@@ -148,7 +134,7 @@ def generate_and_rank(
     """Sample ``candidates`` pieces from the model and return the ``keep`` best, best first."""
     if not 1 <= keep <= candidates:
         raise ValueError(f"keep must be between 1 and candidates ({candidates}), not {keep}")
-    ranker = ranker or load_or_fit_ranker(model)
+    ranker = ranker or load_ranker()
     samples = model.sample(candidates, bars, seed, temperature)
     return rank_samples(samples, ranker, keep, model.spec, model.beats_per_bar, tempo_bpm)
 
@@ -170,11 +156,14 @@ def write_ranked(pieces: Sequence[RankedPiece], out_dir: str | Path, program: in
 
 
 def describe_ranked(pieces: Sequence[RankedPiece]) -> list[str]:
-    """Readable lines: rank, candidate, SVM score, P(real), flags, then the reasons indented."""
+    """Readable lines: rank, candidate, SVM score, grade, flags, then the reasons indented."""
     lines = []
     for piece in pieces:
         flags = f" [{', '.join(piece.flags)}]" if piece.flags else ""
-        numbers = f"SVM score {piece.score:+.3f}, P(real) {piece.probability:.3f}"
+        numbers = (
+            f"SVM score {piece.score:+.3f}, chorale-likeness {piece.grade:.0f}/100, "
+            f"above {piece.among_generated:.0f} % of generated pieces"
+        )
         lines.append(f"{piece.rank}. candidate {piece.candidate}: {numbers}{flags}")
         lines += [f"     {line}" for line in piece.explanation]
     return lines
@@ -186,7 +175,8 @@ def _csv_row(piece: RankedPiece, file_name: str) -> dict[str, object]:
         "file": file_name,
         "candidate": piece.candidate,
         "score": f"{piece.score:.4f}",
-        "probability": f"{piece.probability:.4f}",
+        "grade": f"{piece.grade:.1f}",
+        "above_generated_percent": f"{piece.among_generated:.1f}",
         "flags": ";".join(piece.flags),
         "explanation": " | ".join(reason.text for reason in piece.reasons),
     }

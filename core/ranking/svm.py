@@ -1,29 +1,37 @@
-"""SVM ranker: scores piano-roll windows by how much they look like the real music.
+"""SVM ranker: scores piano-roll windows by how much they look like the real music, with 0–100 grades.
 
-``Ranker.fit`` trains a scikit-learn ``Pipeline(StandardScaler, SVC(rbf))`` with C and gamma chosen
-by cross-validation; positives are real windows, negatives generated windows plus degenerate ones
-(constant chords, noise, near-silence, looped bars, time-shuffled real windows) made here.
-Probabilities come from a sigmoid fitted by ``CalibratedClassifierCV(method="sigmoid",
-ensemble=False)``. After fitting, the ranker keeps only the fitted numbers (scaler, support
-vectors, dual coefficients, intercept, gamma, sigmoid) and computes everything in numpy, so it is
-saved as ``.npz`` (read with ``allow_pickle=False``) plus a ``.json`` of metadata: no pickle is
-ever loaded.
+``Ranker.fit`` trains a scikit-learn ``Pipeline(StandardScaler, SVC(rbf))`` with C and gamma chosen by
+cross-validation on real windows (label 1) against negatives (label 0); the features are those of
+:mod:`core.ranking.features` (roll features and music-theory metrics, measured from the first bar line
+with music). After fitting, the ranker keeps only the fitted numbers (scaler, support vectors, dual
+coefficients, intercept, gamma) and computes everything in numpy, so it is saved as ``.npz`` (read
+with ``allow_pickle=False``) plus a ``.json`` of metadata: no pickle is ever loaded.
+
+Grades (:mod:`core.ranking.grades`) place a piece's decision value and each of its features among real
+windows the ranker never trained on; :meth:`Ranker.with_grades` stores those windows' sorted values.
+Which real windows and negatives the shipped ranker was fitted on: :mod:`core.ranking.reference`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from core.files import write_npz_atomic, write_text_atomic
-from core.music.features import FEATURE_LABELS, FEATURE_NAMES, features_batch
-from core.ranking.negatives import degenerate_rolls
+from core.ranking.features import (
+    BETTER,
+    DEFAULT_LAYOUT,
+    RANKER_FEATURE_LABELS,
+    RANKER_FEATURE_NAMES,
+    RollLayout,
+    ranker_features,
+)
+from core.ranking.grades import feature_grades, piece_grades
 
-FORMAT_VERSION = 1
-DEFAULT_LAYOUT = {"lowest_pitch": 36, "steps_per_beat": 4, "beats_per_bar": 4}
+FORMAT_VERSION = 2
 ARRAY_KEYS = (
     "scaler_mean",
     "scaler_scale",
@@ -31,20 +39,29 @@ ARRAY_KEYS = (
     "dual_coef",
     "intercept",
     "gamma",
-    "sigmoid",
     "real_mean",
     "real_std",
+    "grade_scores",
+    "grade_features",
+    "real_low",
+    "real_high",
+    "generated_scores",
 )
+FEATURE_BETTER = tuple(BETTER.get(name, "close to real") for name in RANKER_FEATURE_NAMES)
+
+
+class RankerFileError(ValueError):
+    """A ranker file that is missing, damaged or made for other features; the message is for the user."""
 
 
 @dataclass(frozen=True)
 class RankerConfig:
     """Search grid and cross-validation of the SVM; gammas are multiples of 1 / n_features."""
 
-    c_grid: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0)
-    gamma_scales: tuple[float, ...] = (0.3, 1.0, 3.0)
+    c_grid: tuple[float, ...] = (1.0, 3.0, 10.0)
+    gamma_scales: tuple[float, ...] = (0.5, 1.0, 2.0)
     cv_folds: int = 5
-    max_per_class: int = 1500
+    max_per_class: int = 5000
     seed: int = 0
 
 
@@ -56,12 +73,21 @@ class Reason:
     value: float
     real_mean: float
     impact: float
+    grade: float
+    """0–100: how ordinary this value is among real chorale windows."""
     text: str
 
 
 @dataclass(frozen=True)
 class RankerParams:
-    """The fitted numbers: standardisation, RBF SVM, sigmoid (a, b) and real-window statistics."""
+    """The fitted numbers: standardisation, RBF SVM, real-window statistics and the grade references.
+
+    ``grade_scores`` [M] are the sorted decision values of the real windows that grades compare with,
+    ``grade_features`` [F, M] their sorted feature values (empty until :meth:`Ranker.with_grades`);
+    ``real_low``/``real_high`` [F] the smallest and largest value of every feature over the real
+    windows it was fitted on; ``generated_scores`` the sorted decision values of a fixed set of
+    generated pieces the ranker did not train on (for :meth:`Ranker.generated_percentile`).
+    """
 
     scaler_mean: np.ndarray
     scaler_scale: np.ndarray
@@ -69,21 +95,45 @@ class RankerParams:
     dual_coef: np.ndarray
     intercept: np.ndarray
     gamma: np.ndarray
-    sigmoid: np.ndarray
     real_mean: np.ndarray
     real_std: np.ndarray
+    grade_scores: np.ndarray
+    grade_features: np.ndarray
+    real_low: np.ndarray
+    real_high: np.ndarray
+    generated_scores: np.ndarray
+
+
+UNLIKE_REAL_EXCESS = 1.25
+"""A piece whose features lie outside the range of every real training window by this much in all
+(:meth:`Ranker.range_excess`) is unlike any chorale and is ranked after every piece that is not.
+Chosen on the validation split: its real windows reach at most 1.03, while the least extreme of 200
+rolls of each kind made from it reach 1.57 (shuffled real windows), 3.5 (constant chords), 8.9
+(clusters), 9.2 (random rolls) and 9.8 (near-silent rolls)."""
 
 
 @dataclass
 class Ranker:
-    """A fitted real-vs-generated SVM, evaluated in numpy."""
+    """A fitted real-vs-negatives SVM, evaluated in numpy."""
 
     params: RankerParams
     info: dict = field(default_factory=dict)
-    sklearn_calibrated: object = field(default=None, repr=False, compare=False)
-    """The fitted ``CalibratedClassifierCV`` (only on a ranker just fitted, never saved)."""
+    sklearn_pipeline: object = field(default=None, repr=False, compare=False)
+    """The fitted scikit-learn pipeline (only on a ranker just fitted, never saved)."""
 
     # --- scoring -------------------------------------------------------------------------------
+
+    @property
+    def layout(self) -> RollLayout:
+        """The roll layout the ranker measures (pitch offset, steps per beat, beats per bar)."""
+        saved = self.info.get("layout", {})
+        fields = ("lowest_pitch", "steps_per_beat", "beats_per_bar")
+        return RollLayout(**{key: int(saved[key]) for key in fields if key in saved})
+
+    @property
+    def window_steps(self) -> int:
+        """Length of the windows the ranker was fitted on (longer pieces are scored window by window)."""
+        return int(self.info.get("layout", {}).get("steps", 64))
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """SVM decision value per row of ``features`` [N, F]; higher = more like the real music."""
@@ -94,21 +144,70 @@ class Ranker:
         kernel = np.exp(-float(p.gamma) * np.maximum(sq, 0.0))
         return kernel @ p.dual_coef + float(p.intercept)
 
-    def probability(self, features: np.ndarray) -> np.ndarray:
-        """Calibrated probability that each row is a real window (Platt sigmoid of the score)."""
-        a, b = self.params.sigmoid
-        return 1.0 / (1.0 + np.exp(a * self.score(features) + b))
+    def features(self, active: np.ndarray, onset: np.ndarray) -> np.ndarray:
+        """The ranker's features of rolls bool[N, T, P] (:func:`core.ranking.features.ranker_features`)."""
+        return ranker_features(active, onset, self.layout)
 
     def score_rolls(self, active: np.ndarray, onset: np.ndarray) -> np.ndarray:
         """Decision values of rolls bool[N, T, P]."""
         return self.score(self.features(active, onset))
 
-    def features(self, active: np.ndarray, onset: np.ndarray) -> np.ndarray:
-        """Features of rolls with the roll layout the ranker was trained on."""
-        layout = {**DEFAULT_LAYOUT, **self.info.get("layout", {})}
-        return features_batch(
-            active, onset, layout["lowest_pitch"], layout["steps_per_beat"], layout["beats_per_bar"]
+    def range_excess(self, features: np.ndarray) -> np.ndarray:
+        """float64[N]: how far each row lies outside the real training windows' range, feature by feature,
+        in units of that range, summed (0 inside the range on every feature)."""
+        x = np.atleast_2d(features)
+        low, high = self.params.real_low, self.params.real_high
+        span = np.maximum(high - low, 1e-9)
+        return ((np.maximum(x - high, 0.0) + np.maximum(low - x, 0.0)) / span).sum(axis=1)
+
+    def unlike_any_chorale(self, features: np.ndarray) -> np.ndarray:
+        """bool[N]: rows whose range excess reaches ``UNLIKE_REAL_EXCESS``."""
+        return self.range_excess(features) >= UNLIKE_REAL_EXCESS
+
+    # --- grades --------------------------------------------------------------------------------
+
+    @property
+    def has_grades(self) -> bool:
+        return self.params.grade_scores.size > 0
+
+    def grade(self, scores: np.ndarray) -> np.ndarray:
+        """0–100 chorale-likeness per decision value (percentile among the grade windows); NaN without."""
+        if not self.has_grades:
+            return np.full(np.shape(np.atleast_1d(scores)), np.nan)
+        return piece_grades(self.params.grade_scores, np.atleast_1d(scores))
+
+    def generated_percentile(self, scores: np.ndarray) -> np.ndarray:
+        """0–100 per decision value: share of the reference generated pieces scoring at most as high."""
+        if not self.params.generated_scores.size:
+            return np.full(np.shape(np.atleast_1d(scores)), np.nan)
+        return piece_grades(self.params.generated_scores, np.atleast_1d(scores))
+
+    def feature_grades(self, features: np.ndarray) -> np.ndarray:
+        """float64[N, F]: 0–100 per feature, how ordinary the value is among the grade windows."""
+        features = np.atleast_2d(features)
+        if not self.has_grades:
+            return np.full(features.shape, np.nan)
+        return feature_grades(self.params.grade_features, features, FEATURE_BETTER)
+
+    def with_grades(
+        self, real_features: np.ndarray, source: str, generated_features: np.ndarray | None = None
+    ) -> Ranker:
+        """This ranker with grade references from real windows' features [M, F] and, optionally,
+        generated pieces' features (neither may be its training data)."""
+        generated = np.zeros(0) if generated_features is None else np.sort(self.score(generated_features))
+        params = replace(
+            self.params,
+            grade_scores=np.sort(self.score(real_features)),
+            grade_features=np.sort(np.asarray(real_features, dtype=np.float64), axis=0).T.copy(),
+            generated_scores=generated,
         )
+        info = {
+            **self.info,
+            "grades_from": source,
+            "n_grade_windows": len(real_features),
+            "n_generated_reference": len(generated),
+        }
+        return Ranker(params, info, self.sklearn_pipeline)
 
     # --- explanations --------------------------------------------------------------------------
 
@@ -121,19 +220,19 @@ class Ranker:
         idx = np.arange(f)
         moved[:, idx, idx] = self.params.real_mean[None, :]
         gains = self.score(moved.reshape(n * f, f)).reshape(n, f) - base[:, None]
+        grades = self.feature_grades(x)
         reasons = []
         for row in range(n):
             order = [j for j in np.argsort(-gains[row]) if gains[row, j] > 1e-9][:k]
-            reasons.append([self._reason(j, x[row, j], gains[row, j]) for j in order])
+            reasons.append([self._reason(j, x[row, j], gains[row, j], grades[row, j]) for j in order])
         return reasons
 
-    def _reason(self, j: int, value: float, gain: float) -> Reason:
-        name = FEATURE_NAMES[j]
+    def _reason(self, j: int, value: float, gain: float, grade: float) -> Reason:
+        name = RANKER_FEATURE_NAMES[j]
         mean = float(self.params.real_mean[j])
         std = float(self.params.real_std[j])
-        return Reason(
-            name, float(value), mean, float(gain), describe_deviation(name, float(value), mean, std)
-        )
+        text = describe_deviation(name, float(value), mean, std, float(grade))
+        return Reason(name, float(value), mean, float(gain), float(grade), text)
 
     # --- persistence ---------------------------------------------------------------------------
 
@@ -141,24 +240,30 @@ class Ranker:
         """Write ``path`` (.npz of the fitted numbers) and the same name with .json (metadata)."""
         path = Path(path).with_suffix(".npz")
         arrays = {key: np.asarray(getattr(self.params, key), dtype=np.float64) for key in ARRAY_KEYS}
-        write_npz_atomic(path, arrays, compressed=False)
-        meta = {**self.info, "format_version": FORMAT_VERSION, "feature_names": list(FEATURE_NAMES)}
-        write_text_atomic(path.with_suffix(".json"), json.dumps(meta, indent=2, sort_keys=True))
+        write_npz_atomic(path, arrays, compressed=True)
+        meta = {**self.info, "format_version": FORMAT_VERSION, "feature_names": list(RANKER_FEATURE_NAMES)}
+        write_text_atomic(path.with_suffix(".json"), json.dumps(meta, indent=2, sort_keys=True) + "\n")
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> Ranker:
-        """Read a ranker written by ``save``; raises ``ValueError`` if it does not fit this code."""
+        """Read a ranker written by ``save``; :class:`RankerFileError` if it is missing or does not fit."""
         path = Path(path).with_suffix(".npz")
-        meta = json.loads(path.with_suffix(".json").read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path.name}: ranker format {meta.get('format_version')}, expected {FORMAT_VERSION}"
-            )
-        if tuple(meta.get("feature_names", ())) != FEATURE_NAMES:
-            raise ValueError(f"{path.name}: the ranker was trained on other features; fit it again")
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: np.array(data[key]) for key in ARRAY_KEYS}
+        try:
+            meta = json.loads(path.with_suffix(".json").read_text())
+            if meta.get("format_version") != FORMAT_VERSION:
+                raise RankerFileError(
+                    f"{path.name}: ranker format {meta.get('format_version')}, expected {FORMAT_VERSION}; "
+                    "fit it again with python -m core.rank fit"
+                )
+            if tuple(meta.get("feature_names", ())) != RANKER_FEATURE_NAMES:
+                raise RankerFileError(f"{path.name}: the ranker was fitted on other features; fit it again")
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {key: np.array(data[key], dtype=np.float64) for key in ARRAY_KEYS}
+        except (OSError, KeyError, ValueError, json.JSONDecodeError) as error:
+            if isinstance(error, RankerFileError):
+                raise
+            raise RankerFileError(f"cannot read the ranker {path.name}: {error}") from None
         return cls(RankerParams(**arrays), meta)
 
     # --- fitting -------------------------------------------------------------------------------
@@ -171,18 +276,15 @@ class Ranker:
         config: RankerConfig = RankerConfig(),
         info: dict | None = None,
     ) -> Ranker:
-        """Fit on feature rows of real windows (label 1) and generated/degenerate ones (label 0)."""
+        """Fit on feature rows of real windows (label 1) and negatives (label 0); C and gamma by CV."""
         rng = np.random.default_rng(config.seed)
         real = _subsample(np.asarray(real, dtype=np.float64), config.max_per_class, rng)
         negatives = _subsample(np.asarray(negatives, dtype=np.float64), config.max_per_class, rng)
         x = np.concatenate([real, negatives])
         y = np.r_[np.ones(len(real), dtype=int), np.zeros(len(negatives), dtype=int)]
         search = _grid_search(x, y, config)
-        calibrated = _calibrate(search.best_estimator_, x, y, config)
-        fitted = calibrated.calibrated_classifiers_[0]
-        pipeline = fitted.estimator
-        sigmoid = np.array([float(fitted.calibrators[0].a_), float(fitted.calibrators[0].b_)])
-        params = _params_from_pipeline(pipeline, sigmoid, real)
+        pipeline = search.best_estimator_
+        params = _params_from_pipeline(pipeline, real)
         meta = {
             **(info or {}),
             "C": float(search.best_params_["svc__C"]),
@@ -192,16 +294,19 @@ class Ranker:
             "n_negative": len(negatives),
             "n_support_vectors": len(params.support_vectors),
         }
-        return cls(params, meta, sklearn_calibrated=calibrated)
+        return cls(params, meta, sklearn_pipeline=pipeline)
 
 
-def describe_deviation(name: str, value: float, real_mean: float, real_std: float) -> str:
-    """A sentence comparing one feature value with the real music's mean."""
+def describe_deviation(
+    name: str, value: float, real_mean: float, real_std: float, grade: float = float("nan")
+) -> str:
+    """A sentence comparing one feature value with the real music's mean (and its grade, when known)."""
     direction = "higher" if value > real_mean else "lower"
     far = abs(value - real_mean) > 2.0 * max(real_std, 1e-9)
-    label = FEATURE_LABELS[name]
+    label = RANKER_FEATURE_LABELS[name]
     amount = "much " if far else ""
-    text = f"{label} is {amount}{direction} than in the real music ({value:.3g} vs {real_mean:.3g})"
+    graded = "" if np.isnan(grade) else f"; grade {grade:.0f}/100"
+    text = f"{label} is {amount}{direction} than in the real music ({value:.3g} vs {real_mean:.3g}{graded})"
     return text[0].upper() + text[1:]
 
 
@@ -218,23 +323,17 @@ def _make_pipeline():
     return Pipeline([("scale", StandardScaler()), ("svc", SVC(kernel="rbf"))])
 
 
-def _folds(config: RankerConfig):
-    # scikit-learn takes about a second to import; only fitting needs it (scoring is numpy)
-    from sklearn.model_selection import StratifiedKFold
-
-    return StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
-
-
 def _grid_search(x: np.ndarray, y: np.ndarray, config: RankerConfig):
     # scikit-learn takes about a second to import; only fitting needs it (scoring is numpy)
-    from sklearn.model_selection import GridSearchCV
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
     n_features = x.shape[1]
     grid = {
         "svc__C": list(config.c_grid),
         "svc__gamma": [scale / n_features for scale in config.gamma_scales],
     }
-    search = GridSearchCV(_make_pipeline(), grid, cv=_folds(config), scoring="balanced_accuracy")
+    folds = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
+    search = GridSearchCV(_make_pipeline(), grid, cv=folds, scoring="balanced_accuracy")
     return search.fit(x, y)
 
 
@@ -244,16 +343,7 @@ def _cv_scores(search) -> list[float]:
     return [float(search.cv_results_[f"split{i}_test_score"][best]) for i in range(n_splits)]
 
 
-def _calibrate(estimator, x: np.ndarray, y: np.ndarray, config: RankerConfig):
-    """Fit the chosen pipeline on everything and a sigmoid on its cross-validated decision values."""
-    # scikit-learn takes about a second to import; only fitting needs it (scoring is numpy)
-    from sklearn.calibration import CalibratedClassifierCV
-
-    calibrated = CalibratedClassifierCV(estimator, method="sigmoid", ensemble=False, cv=_folds(config))
-    return calibrated.fit(x, y)
-
-
-def _params_from_pipeline(pipeline, sigmoid: np.ndarray, real: np.ndarray) -> RankerParams:
+def _params_from_pipeline(pipeline, real: np.ndarray) -> RankerParams:
     scaler = pipeline.named_steps["scale"]
     svc = pipeline.named_steps["svc"]
     return RankerParams(
@@ -263,41 +353,47 @@ def _params_from_pipeline(pipeline, sigmoid: np.ndarray, real: np.ndarray) -> Ra
         dual_coef=svc.dual_coef_[0].copy(),
         intercept=np.array(float(svc.intercept_[0])),
         gamma=np.array(float(svc._gamma)),
-        sigmoid=sigmoid,
         real_mean=real.mean(axis=0),
         real_std=real.std(axis=0),
+        grade_scores=np.zeros(0),
+        grade_features=np.zeros((len(RANKER_FEATURE_NAMES), 0)),
+        real_low=real.min(axis=0),
+        real_high=real.max(axis=0),
+        generated_scores=np.zeros(0),
     )
 
 
 def fit_on_rolls(
     real: tuple[np.ndarray, np.ndarray],
-    generated: tuple[np.ndarray, np.ndarray] | None = None,
-    n_degenerate: int | None = None,
+    negatives: dict[str, tuple[np.ndarray, np.ndarray]],
     config: RankerConfig = RankerConfig(),
     info: dict | None = None,
-    layout: dict | None = None,
+    layout: RollLayout = DEFAULT_LAYOUT,
+    grade_windows: tuple[np.ndarray, np.ndarray] | None = None,
+    grade_source: str = "held-out real windows",
+    generated_reference: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Ranker:
-    """Fit a ranker on real windows vs generated windows plus degenerate ones made from the real.
+    """Fit a ranker on real windows against named sets of negative windows, each ``(active, onset)``.
 
-    ``layout`` gives ``lowest_pitch``, ``steps_per_beat`` and ``beats_per_bar`` (default 36, 4, 4).
+    ``grade_windows`` (real windows kept out of fitting, described by ``grade_source``) give the grades;
+    ``generated_reference`` (generated pieces kept out of fitting) the generated percentile.
     """
     real_active, real_onset = real
-    n_degenerate = len(real_active) // 2 if n_degenerate is None else n_degenerate
-    neg_active, neg_onset = degenerate_rolls(real_active, real_onset, n_degenerate, seed=config.seed)
-    n_generated = 0
-    if generated is not None:
-        n_generated = len(generated[0])
-        neg_active = np.concatenate([neg_active, generated[0]])
-        neg_onset = np.concatenate([neg_onset, generated[1]])
-    layout = {**DEFAULT_LAYOUT, **(layout or {}), "steps": int(real_active.shape[1])}
-    layout["n_pitches"] = int(real_active.shape[2])
     meta = {
         **(info or {}),
-        "n_generated_windows": n_generated,
-        "n_degenerate_windows": n_degenerate,
-        "layout": layout,
+        "negatives": {kind: len(rolls[0]) for kind, rolls in negatives.items()},
+        "layout": {
+            "lowest_pitch": layout.lowest_pitch,
+            "steps_per_beat": layout.steps_per_beat,
+            "beats_per_bar": layout.beats_per_bar,
+            "steps": int(real_active.shape[1]),
+            "n_pitches": int(real_active.shape[2]),
+        },
     }
-    feature_args = (layout["lowest_pitch"], layout["steps_per_beat"], layout["beats_per_bar"])
-    real_x = features_batch(real_active, real_onset, *feature_args)
-    neg_x = features_batch(neg_active, neg_onset, *feature_args)
-    return Ranker.fit(real_x, neg_x, config, meta)
+    real_x = ranker_features(real_active, real_onset, layout)
+    neg_x = np.concatenate([ranker_features(a, o, layout) for a, o in negatives.values()])
+    ranker = Ranker.fit(real_x, neg_x, config, meta)
+    if grade_windows is None:
+        return ranker
+    generated = None if generated_reference is None else ranker_features(*generated_reference, layout)
+    return ranker.with_grades(ranker_features(*grade_windows, layout), grade_source, generated)

@@ -79,6 +79,9 @@ def test_generate_gives_a_ranked_table_scores_chart_and_audio() -> None:
     assert [row["rank"] for row in rows] == list(range(1, 9))
     unflagged = [row["SVM score"] for row in rows if not row["flags"]]
     assert unflagged == sorted(unflagged, reverse=True)
+    assert "P(real)" not in rows[0]  # a probability that was about 0 for every generated piece
+    assert all(0 <= row["chorale-likeness (0–100)"] <= 100 for row in rows)
+    assert all(0 <= row["above % of generated"] <= 100 for row in rows)
     assert len(at.expander) == 3
     assert at.get("audio"), "the best piece is rendered and playable"
     assert len(at.get("plotly_chart")) >= 2  # scores bar chart and the best piece's piano-roll

@@ -17,6 +17,7 @@ from core.paths import REPO_ROOT
 from core.ranking import negatives as neg
 from core.ranking import pipeline
 from core.ranking import svm as rk
+from core.ranking.reference import load_ranker
 from tests.support.rolls import STEPS, P, chorale_like_windows
 
 SMALL = rk.RankerConfig(c_grid=(1.0,), gamma_scales=(1.0,), cv_folds=3)
@@ -25,8 +26,9 @@ SMALL = rk.RankerConfig(c_grid=(1.0,), gamma_scales=(1.0,), cv_folds=3)
 @pytest.fixture(scope="module")
 def ranker() -> rk.Ranker:
     real = chorale_like_windows(200, seed=20)
-    generated = neg.noise_rolls(np.random.default_rng(1), 100, STEPS, P, density=0.08)
-    return rk.fit_on_rolls(real, generated, n_degenerate=100, config=SMALL)
+    negatives = neg.degenerate_set(*real, 15, seed=1)
+    negatives["noise"] = neg.noise_rolls(np.random.default_rng(1), 100, STEPS, P, density=0.08)
+    return rk.fit_on_rolls(real, negatives, SMALL, grade_windows=chorale_like_windows(50, seed=22))
 
 
 def candidates() -> Samples:
@@ -45,23 +47,29 @@ def candidates() -> Samples:
 class FakeModel:
     """Writes the candidates above, over and over."""
 
-    spec, beats_per_bar, source = DEFAULT_SPEC, 4, None
+    spec, beats_per_bar = DEFAULT_SPEC, 4
 
     def sample(self, n: int, bars: int = 4, seed: int = 0, temperature: float = 1.0) -> Samples:
         return candidates().take([i % 8 for i in range(n)])
 
 
-def test_rank_rolls_puts_flagged_candidates_last(ranker) -> None:
+def test_rank_samples_puts_flagged_candidates_last(ranker) -> None:
     ranked = pipeline.rank_samples(candidates(), ranker)
     assert [p.rank for p in ranked] == list(range(1, 9))
-    assert {p.candidate for p in ranked[:5]} == {0, 1, 2, 3, 7}
-    assert {p.candidate for p in ranked[5:]} == {4, 5, 6}
-    assert all(p.flags for p in ranked[5:]) and not any(p.flags for p in ranked[:5])
-    unflagged = [p.score for p in ranked[:5]]
+    assert {p.candidate for p in ranked[:4]} == {0, 1, 2, 3}
+    assert {p.candidate for p in ranked[4:]} == {4, 5, 6, 7}
+    assert all(p.flags for p in ranked[4:]) and not any(p.flags for p in ranked[:4])
+    assert pipeline.UNLIKE_ANY_CHORALE in next(p.flags for p in ranked if p.candidate == 7)
+    unflagged = [p.score for p in ranked[:4]]
     assert unflagged == sorted(unflagged, reverse=True)
-    assert ranked[4].candidate == 7  # noise is the worst of the unflagged
-    assert all(0.0 <= p.probability <= 1.0 for p in ranked)
+    assert all(0.0 <= p.grade <= 100.0 for p in ranked)
+    assert ranked[0].grade > ranked[-1].grade
     assert any(line.startswith("Flagged: ") for line in ranked[-1].explanation)
+
+
+def test_ranking_order_sorts_unflagged_by_score_then_flagged_by_score() -> None:
+    order = pipeline.ranking_order(np.array([0.1, 2.0, 5.0, -1.0]), [(), (), ("duplicate",), ()])
+    assert order == [1, 0, 3, 2]
 
 
 def test_generate_and_rank_keeps_the_best(ranker) -> None:
@@ -72,12 +80,29 @@ def test_generate_and_rank_keeps_the_best(ranker) -> None:
         pipeline.generate_and_rank(FakeModel(), candidates=4, keep=5, ranker=ranker)
 
 
+def test_every_model_is_ranked_by_the_shipped_ranker() -> None:
+    kept = pipeline.generate_and_rank(FakeModel(), candidates=8, keep=2)
+    shipped = load_ranker()
+    features = pipeline.window_features(shipped, candidates().take([p.candidate for p in kept]))
+    np.testing.assert_allclose([p.score for p in kept], shipped.score(features))
+    assert all(not np.isnan(p.among_generated) for p in kept)
+
+
 def test_longer_pieces_are_scored_by_windows(ranker) -> None:
     real_a, real_o = chorale_like_windows(2, seed=30)
     long_roll = roll_from_arrays(np.concatenate(real_a), np.concatenate(real_o))
     features = pipeline.window_features(ranker, Samples(long_roll.active[None], long_roll.onset[None]))
     expected = ranker.features(real_a, real_o).mean(axis=0)
     np.testing.assert_allclose(features[0], expected)
+
+
+def test_a_silent_opening_bar_is_trimmed_before_scoring(ranker) -> None:
+    active, onset = chorale_like_windows(1, seed=31)
+    late_a, late_o = np.zeros_like(active), np.zeros_like(onset)
+    late_a[:, 16:], late_o[:, 16:] = active[:, :48], onset[:, :48]
+    late_o[:, 16] |= late_a[:, 16]
+    trimmed = ranker.features(late_a, late_o)[0]
+    np.testing.assert_allclose(trimmed, ranker.features(active[:, :48], onset[:, :48])[0])
 
 
 def test_write_ranked_writes_midi_and_scores(ranker, tmp_path) -> None:
@@ -91,23 +116,13 @@ def test_write_ranked_writes_midi_and_scores(ranker, tmp_path) -> None:
     assert [int(r["rank"]) for r in rows] == [1, 2, 3]
     assert rows[0]["file"] == paths[0].name
     assert float(rows[0]["score"]) >= float(rows[1]["score"])
-    assert {"probability", "flags", "explanation", "candidate"} <= set(rows[0])
-
-
-def test_ranker_beside_checkpoint_is_used(ranker, tmp_path) -> None:
-    folder = tmp_path / "ckpt"
-    ranker.save(folder / pipeline.RANKER_FILE)
-    (folder / "model.pt").write_bytes(b"not used")
-    model = FakeModel()
-    model.source = folder / "model.pt"
-    loaded = pipeline.load_or_fit_ranker(model)
-    x = ranker.features(*chorale_like_windows(3, seed=3))
-    np.testing.assert_array_equal(loaded.score(x), ranker.score(x))
+    assert {"grade", "above_generated_percent", "flags", "explanation", "candidate"} <= set(rows[0])
+    lines = pipeline.describe_ranked(kept)
+    assert "chorale-likeness" in lines[0] and "/100" in lines[0]
 
 
 def test_cli_help() -> None:
-    root = REPO_ROOT
     command = [sys.executable, "-m", "core.generate", "--help"]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=root, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, check=False)
     assert done.returncode == 0
     assert "--candidates" in done.stdout and "--keep" in done.stdout
