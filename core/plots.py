@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 from core.data import CorpusStats
 from core.music.pianoroll import PianoRoll
 from core.music.theory import PITCH_NAMES, note_name
+from core.music.voices import VOICE_NAMES, Voices
 
 REAL_COLOR = "#1f77b4"
 GENERATED_COLOR = "#ff7f0e"
@@ -102,6 +103,50 @@ def piano_roll_figure(roll: PianoRoll, title: str = "") -> go.Figure:
     fig.update_yaxes(type="category", tickvals=octaves, ticktext=octaves)
     meter = f"{roll.beats_per_bar} beats a bar, {roll.tempo_bpm:g} beats per minute"
     return _layout(fig, title or f"Piano-roll ({meter})", "time (bars)", "pitch (note name)", height=420)
+
+
+VOICE_COLORS = ("#d62728", "#2ca02c", "#1f77b4", "#6a3d9a")
+"""Soprano red, alto green, tenor blue, bass purple."""
+
+
+def voices_figure(voices: Voices, title: str = "") -> go.Figure:
+    """The four voices as coloured note bars (soprano, alto, tenor, bass), time in bars across, pitch up;
+    dotted lines mark the phrase ends (fermatas). A small gap separates a repeated note from a held one."""
+    fig = go.Figure()
+    notes = voices.notes()
+    bar = voices.steps_per_bar
+    for voice, (name, color) in enumerate(zip(VOICE_NAMES, VOICE_COLORS, strict=True)):
+        own = notes[notes["voice"] == voice]
+        starts = (own["start"] - voices.bar_offset) / bar + 1
+        ends = (own["end"] - voices.bar_offset - 0.15) / bar + 1
+        x = np.column_stack([starts, ends, np.full(len(own), np.nan)]).ravel()
+        y = np.repeat(own["pitch"].astype(float), 3)
+        y[2::3] = np.nan
+        words = [
+            f"{name}: {note_name(int(p))}, bar {s:.2f}" for p, s in zip(own["pitch"], starts, strict=True)
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                name=name,
+                line={"color": color, "width": 7},
+                text=np.repeat(words, 3),
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )
+    for step in np.flatnonzero(voices.phrase_end):
+        fig.add_vline(x=(step - voices.bar_offset) / bar + 1, line={"color": "#5b6770", "dash": "dot"})
+    sung = voices.pitch[voices.pitch >= 0]
+    low, high = (int(sung.min()), int(sung.max())) if sung.size else (48, 72)
+    octaves = list(range((low // 12) * 12, high + 1, 12))
+    fig.update_yaxes(tickvals=octaves, ticktext=[note_name(p) for p in octaves], range=[low - 2, high + 2])
+    fig.update_xaxes(
+        dtick=1, range=[1 - voices.bar_offset / bar, (voices.n_steps - voices.bar_offset) / bar + 1]
+    )
+    heading = title or f"Four voices in {voices.key_name} (dotted lines: phrase ends)"
+    return _layout(fig, heading, "time (bars)", "pitch (note name)", height=420, legend={"orientation": "h"})
 
 
 # --- corpus statistics -------------------------------------------------------------------------------

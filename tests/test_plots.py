@@ -156,3 +156,21 @@ def test_training_curves_name_series_in_words_and_show_a_lone_point() -> None:
     fig = plots.training_curves_figure(records, ["d_real"], "D", "probability", {"d_real": "D(x): real"})
     assert fig.data[0].name == "D(x): real"
     assert "markers" in fig.data[0].mode, "a single point must be visible"
+
+
+def test_four_voices_are_coloured_lines_with_phrase_ends_marked() -> None:
+    from core.music.voices import Voices
+
+    pitch = np.array([[72, 67, 64, 48]] * 8 + [[72, 65, 62, 47]] * 8)
+    onset = np.zeros_like(pitch, bool)
+    onset[[0, 8]] = True
+    onset[4, 0] = True  # the soprano repeats its note
+    marks = np.zeros(16, bool)
+    marks[8] = True
+    fig = plots.voices_figure(Voices(pitch, onset, marks, tonic=7))
+    assert [trace.name for trace in fig.data] == ["Soprano", "Alto", "Tenor", "Bass"]
+    assert len({trace.line.color for trace in fig.data}) == 4
+    soprano = np.asarray(fig.data[0].y, dtype=float)
+    assert np.count_nonzero(~np.isnan(soprano)) == 6  # three notes: 2 points each, gaps between
+    assert fig.layout.xaxis.title.text == "time (bars)" and "G major" in fig.layout.title.text
+    assert len(fig.layout.shapes) == 1  # one phrase end

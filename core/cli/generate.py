@@ -3,6 +3,9 @@
 python -m core.generate --checkpoint checkpoints/default --n 8 --bars 4 --seed 1 --out samples/
 python -m core.generate --candidates 32 --keep 4 --out out/     # generate, rank with the SVM, keep the best
 python -m core.generate --checkpoint runs/x/checkpoints/best.pt --export checkpoints/x
+python -m core.generate --checkpoint checkpoints/satb --mode harmonise --chorale bwv253 --out out/
+
+The four-voice model's modes and flags (free, harmonise a melody, continue a piece): :mod:`core.cli.voices`.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.cli.voices import add_voice_flags, write_voices
 from core.models.checkpoint import CheckpointError
 from core.paths import DEFAULT_CHECKPOINT
 from core.ranking.pipeline import describe_ranked, generate_and_rank, write_ranked
-from core.sampling import export_checkpoint, load_model, write_midis
+from core.sampling import LoadedModel, export_checkpoint, load_model, write_midis
+from core.sampling.satb import writes_voices
 
 ERRORS = (FileNotFoundError, ValueError, KeyError, RuntimeError, CheckpointError)
 
@@ -53,12 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="instead of sampling, save the checkpoint's generator as DIR/model.pt + DIR/config.json",
     )
+    add_voice_flags(parser)
     return parser
 
 
-def rank_and_write(args: argparse.Namespace) -> int:
+def rank_and_write(args: argparse.Namespace, model: LoadedModel) -> int:
     """Generate ``--candidates`` pieces, rank them with the SVM, write the best ``--keep`` + scores.csv."""
-    model = load_model(args.checkpoint)
     pieces = generate_and_rank(
         model, args.candidates, args.keep, args.bars, args.seed, args.temperature, tempo_bpm=args.tempo
     )
@@ -68,9 +73,8 @@ def rank_and_write(args: argparse.Namespace) -> int:
     return 0
 
 
-def sample_and_write(args: argparse.Namespace) -> int:
+def sample_and_write(args: argparse.Namespace, model: LoadedModel) -> int:
     """Write ``--n`` pieces as MIDI files."""
-    model = load_model(args.checkpoint)
     samples = model.sample(args.n, args.bars, args.seed, args.temperature, args.threshold)
     for path in write_midis(model.to_rolls(samples, args.tempo), args.out, program=args.program):
         print(path)
@@ -89,7 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         if not 0 <= args.program <= 127 or (args.threshold is not None and not 0 < args.threshold < 1):
             print("error: --program must be 0-127 and --threshold between 0 and 1", file=sys.stderr)
             return 2
-        return rank_and_write(args) if args.candidates is not None else sample_and_write(args)
+        model = load_model(args.checkpoint)
+        if writes_voices(model):
+            return write_voices(args, model)
+        if args.mode != "free":
+            raise ValueError(f"--mode {args.mode} needs the four-voice model (--checkpoint checkpoints/satb)")
+        return rank_and_write(args, model) if args.candidates is not None else sample_and_write(args, model)
     except ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
