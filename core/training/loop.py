@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from core.files import write_bytes_atomic, write_npz_atomic
 from core.models.base import SampleRequest, Samples
 from core.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from core.music.musicianship import theory_metrics
 from core.music.pianoroll import roll_from_arrays, roll_to_midi_bytes
 from core.music.quality import compare_stats, nearest_distance, pitch_content_stats, quality_score, roll_stats
 from core.training.config import FamilyConfig, config_to_dict
@@ -298,8 +301,23 @@ def finite(record: dict) -> bool:
     return all(math.isfinite(value) for value in record.values() if isinstance(value, float))
 
 
-def quality_record(samples: Samples, data: WindowSet, lowest_pitch: int) -> dict:
-    """Quality numbers of samples against the reference (validation) windows: ``q_*``."""
+QUALITY_THEORY_METRICS = {
+    "q_parallels_per_bar": "parallel_perfects_per_bar",
+    "q_triad_share": "triad_share",
+    "q_sixteenth_onset_share": "sixteenth_onset_beat_share",
+    "q_v_to_i_per_bar": "authentic_cadences_per_bar",
+}
+"""Music-theory numbers of the quality record (:mod:`core.music.musicianship`), mean over the samples."""
+
+
+def quality_record(
+    samples: Samples, data: WindowSet, lowest_pitch: int, steps_per_beat: int = 4, beats_per_bar: int = 4
+) -> dict:
+    """Quality numbers of samples against the reference (validation) windows: ``q_*``.
+
+    Also four music-theory means (``QUALITY_THEORY_METRICS``; voices split by sorting the steps where
+    exactly four notes sound); one that no sample defines (e.g. every sample silent) is left out.
+    """
     reference = roll_stats(data.valid_active, data.valid_onset, lowest_pitch)
     stats = roll_stats(samples.active, samples.onset, lowest_pitch)
     comparison = compare_stats(stats, reference)
@@ -308,6 +326,12 @@ def quality_record(samples: Samples, data: WindowSet, lowest_pitch: int) -> dict
     record["q_min_copy_distance"] = float(nearest_distance(samples.active, data.train_active).min())
     content = pitch_content_stats(samples.active, samples.onset, lowest_pitch)
     record.update({f"q_{key}": value for key, value in content.items()})
+    grid = {"lowest_pitch": lowest_pitch, "steps_per_beat": steps_per_beat, "beats_per_bar": beats_per_bar}
+    theory = theory_metrics(samples.active, samples.onset, **grid)
+    for key, name in QUALITY_THEORY_METRICS.items():
+        values = theory[name][np.isfinite(theory[name])]
+        if values.size:
+            record[key] = float(values.mean())
     return record
 
 
