@@ -35,11 +35,11 @@ def requested_device(config: dict) -> str:
     return str(config.get("device") or run.get("device") or "auto")
 
 
-def may_use_gpu(device: str, driver_nodes: tuple[Path, ...] = GPU_DRIVER_NODES) -> bool:
+def may_use_gpu(device: str) -> bool:
     """Whether a run asking for ``device`` could end up on a GPU here."""
     if device == "cpu":
         return False
-    return sys.platform != "linux" or any(node.exists() for node in driver_nodes)
+    return sys.platform != "linux" or any(node.exists() for node in GPU_DRIVER_NODES)
 
 
 def memory_limiter(
