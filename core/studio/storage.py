@@ -59,10 +59,10 @@ def _budgeted_folders(budgets: Budgets) -> list[tuple[str, Path, int | None]]:
     ]
 
 
-def disk_usage(budgets: Budgets = BUDGETS) -> list[FolderUsage]:
+def disk_usage(budgets: Budgets | None = None) -> list[FolderUsage]:
     """Every run-time folder with its size; the rest of ``.cache/`` as one unbudgeted line."""
     rows = []
-    for label, folder, budget in _budgeted_folders(budgets):
+    for label, folder, budget in _budgeted_folders(budgets or BUDGETS):
         count = sum(1 for child in _children(folder) if not child.name.startswith("."))
         rows.append(FolderUsage(label, folder, tree_bytes(folder), budget, count))
     known = {row.folder.name for row in rows[:3]}
@@ -87,11 +87,12 @@ def corpora_in_use() -> set[Path]:
     return used
 
 
-def evict_corpora(max_bytes: int = BUDGETS.disk_corpora_bytes, keep: set[Path] | None = None) -> list[Entry]:
-    """Delete least recently used uploaded corpora past the budget, never those in use (or ``keep``)."""
+def evict_corpora(max_bytes: int | None = None, keep: set[Path] | None = None) -> list[Entry]:
+    """Delete least recently used uploaded corpora past the budget (:attr:`Budgets.disk_corpora_bytes`),
+    never those in use (or ``keep``)."""
     protected = corpora_in_use() | {path.resolve() for path in keep or set()}
-    root = corpora_root()
-    _, deleted = evict_lru(root, max_bytes, keep=lambda entry: (root / entry.key).resolve() in protected)
+    root, limit = corpora_root(), BUDGETS.disk_corpora_bytes if max_bytes is None else max_bytes
+    _, deleted = evict_lru(root, limit, keep=lambda entry: (root / entry.key).resolve() in protected)
     return deleted
 
 
@@ -104,8 +105,9 @@ def store_uploaded_corpus(files: list[tuple[str, bytes]]) -> Path:
     return folder
 
 
-def tidy(budgets: Budgets = BUDGETS) -> int:
+def tidy(budgets: Budgets | None = None) -> int:
     """Bring every evicted folder within its budget now; returns how many entries were deleted."""
+    budgets = budgets or BUDGETS
     deleted = evict_corpora(budgets.disk_corpora_bytes)
     for _, folder, budget in _budgeted_folders(budgets)[:2]:
         deleted += evict_lru(folder, budget)[1]
@@ -210,8 +212,9 @@ def server_memory_bytes() -> int | None:
     return None
 
 
-def status_line(budgets: Budgets = BUDGETS) -> str:
+def status_line(budgets: Budgets | None = None) -> str:
     """Disk and memory in use against the budgets, in one sentence."""
+    budgets = budgets or BUDGETS
     rows = disk_usage(budgets)
     cache, runs = sum(row.n_bytes for row in rows[:3]), rows[3].n_bytes
     caches = memory_in_use()
