@@ -61,8 +61,15 @@ def store_cached(key: str, audio: RenderedAudio, config: RenderConfig) -> None:
     cache that cannot be written is skipped."""
     folder = cache_folder(config)
     meta = json.dumps({"engine": audio.engine, "note": audio.note}).encode()
-    with contextlib.suppress(OSError):
+    paths = folder / f"{key}.wav", folder / f"{key}.json"
+    try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(folder / f"{key}.wav", audio.wav)
-        write_bytes_atomic(folder / f"{key}.json", meta)
+        write_bytes_atomic(paths[0], audio.wav)
+        write_bytes_atomic(paths[1], meta)
+    except OSError:  # a full or read-only disk: no half entry is left behind
+        for path in paths:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        return
+    with contextlib.suppress(OSError):
         budget_for(folder, BUDGETS.disk_audio_bytes).wrote(folder, len(audio.wav) + len(meta))
