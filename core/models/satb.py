@@ -24,7 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.models.satb_intervals import IntervalScores
 from core.models.satb_tokens import (
+    ABS_REST,
     COND_DIM,
     HOLD,
     N_ABSOLUTE,
@@ -32,7 +34,7 @@ from core.models.satb_tokens import (
     REST,
     REST_ART,
     VOCAB,
-    state_one_hot,
+    sounding_state,
     valid_slots,
 )
 from core.music.voices import N_VOICES
@@ -66,6 +68,8 @@ class SATBNetConfig:
     d_dropout: float = 0.1
     temperature: float = 1.0
     phrase_bars: int = 2
+    interval_scores: bool = True
+    """Add the learned interval tables of :mod:`core.models.satb_intervals` to the voices' logits."""
 
     @property
     def voice_width(self) -> int:
@@ -105,6 +109,7 @@ class SATBGenerator(nn.Module):
         )
         self.drop = nn.Dropout(cfg.g_dropout)
         self.heads = nn.ModuleList(VoiceHead(cfg, voice) for voice in range(N_VOICES))
+        self.intervals = IntervalScores() if cfg.interval_scores else None
         self.register_buffer("allowed", valid_slots(), persistent=False)
 
     # --- pieces shared by teacher forcing and step-by-step sampling
@@ -140,24 +145,41 @@ class SATBGenerator(nn.Module):
             x = hs[layer]
         return self.drop(x)
 
-    def voice_logits(self, voice: int, h: torch.Tensor, above: list[torch.Tensor]) -> torch.Tensor:
-        """Raw logits of one voice from the LSTM output and the embedded states of the voices above."""
-        return self.heads[voice](h, torch.cat(above, dim=-1) if above else None)
+    def voice_logits(
+        self,
+        voice: int,
+        h: torch.Tensor,
+        above: list[torch.Tensor],
+        previous: torch.Tensor,
+        current: torch.Tensor,
+    ) -> torch.Tensor:
+        """Raw logits of one voice from the LSTM output, the embedded states of the voices above, and (for
+        the interval scores) the absolute pitch indices of the voices one step before and now ``[..., 4]``
+        (only the voices above are read from ``current``)."""
+        logits = self.heads[voice](h, torch.cat(above, dim=-1) if above else None)
+        if self.intervals is not None:
+            logits = logits + self.intervals(voice, previous, current)
+        return logits
 
     # --- teacher forcing
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """Masked logits ``[B, T, 4, VOCAB]`` of every step and voice given the true tokens ``[B, T, 4]``
         (the previous steps and, within a step, the voices above) and conditioning ``[B, T, COND_DIM]``."""
-        pitch, articulation = state_one_hot(tokens)
+        absolute, articulation_index = sounding_state(tokens.long())
+        pitch = F.one_hot(absolute, N_ABSOLUTE + 1).float()
+        articulation = F.one_hot(articulation_index, N_ARTICULATIONS).float()
         states = self.embed(pitch, articulation)  # [B, T, 4, width]
+        before = F.pad(absolute[:, :-1], (0, 0, 1, 0), value=ABS_REST)
         previous = F.pad(states[:, :-1], (0, 0, 0, 0, 1, 0)).flatten(2)
         hidden, _ = self.lstm(torch.cat([previous, cond], dim=-1), self.initial_state(z))
         hidden = self.drop(hidden)
         was_rest = F.pad(articulation[:, :-1, :, REST_ART], (0, 0, 1, 0), value=1.0) > 0.5
         logits = [
             self.mask(
-                self.voice_logits(voice, hidden, [states[:, :, above] for above in range(voice)]),
+                self.voice_logits(
+                    voice, hidden, [states[:, :, above] for above in range(voice)], before, absolute
+                ),
                 voice,
                 was_rest[..., voice],
             )

@@ -152,13 +152,16 @@ def roll_out(
     for t in range(steps):
         hidden = net.step(torch.cat([fed.detach(), cond[:, t]], dim=-1), hs, cs)
         above, step_tokens, step_pitch, step_art = [], [], [], []
+        before = previous_pitch.detach().argmax(-1)  # [B, 4] absolute pitch indices
+        now = torch.full_like(before, ABS_REST)
         for voice in range(N_VOICES):
-            logits = net.mask(
-                net.voice_logits(voice, hidden, above), voice, previous_art[:, voice, REST_ART] > 0.5
-            )
+            logits = net.voice_logits(voice, hidden, above, before, now)
+            logits = net.mask(logits, voice, previous_art[:, voice, REST_ART] > 0.5)
             keep = forced[:, t, voice] if forced is not None else None
             choice, token = _pick(logits, keep, temperature, generator, relax_tau)
             pitch, articulation = soft_state(choice, voice, previous_pitch[:, voice].detach())
+            now = now.clone()
+            now[:, voice] = pitch.detach().argmax(-1)
             above.append(net.embed(pitch, articulation))
             step_tokens.append(token)
             step_pitch.append(pitch)

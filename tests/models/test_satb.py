@@ -18,6 +18,7 @@ from core.models.satb_sampling import (
     tokens_to_voices,
 )
 from core.models.satb_tokens import (
+    ABS_REST,
     COND_DIM,
     HOLD,
     N_BUCKETS,
@@ -124,6 +125,9 @@ def test_conditions_have_the_documented_width_and_key() -> None:
 
 def test_teacher_forcing_gives_the_logits_step_by_step_sampling_uses() -> None:
     net = tiny_generator()
+    with torch.no_grad():  # interval tables start at zero; make them matter here
+        net.intervals.pairs.normal_()
+        net.intervals.melodic.normal_()
     conditions = free_conditions(3, 20, 2, seed=1)
     cond, z = conditions.tensor(), torch.randn(3, TINY.latent_dim)
     with torch.no_grad():
@@ -137,6 +141,35 @@ def test_teacher_forcing_gives_the_logits_step_by_step_sampling_uses() -> None:
     chosen = logits.gather(-1, drawn.tokens.unsqueeze(-1))
     assert (chosen > FILL / 2).all(), "a sampled token was one the teacher-forced pass forbids"
     assert torch.isfinite(token_nll(logits, drawn.tokens)).all()
+    assert torch.allclose(stepwise_logits(net, z, cond, drawn.tokens), logits, atol=1e-5)
+
+
+def stepwise_logits(
+    net: SATBGenerator, z: torch.Tensor, cond: torch.Tensor, tokens: torch.Tensor
+) -> torch.Tensor:
+    """The masked logits of every step and voice computed one step at a time, as sampling does."""
+    absolute, articulation = sounding_state(tokens)
+    pitch, art = state_one_hot(tokens)
+    states = net.embed(pitch, art)
+    h0, c0 = net.initial_state(z)
+    hs, cs = list(h0.unbind(0)), list(c0.unbind(0))
+    fed = torch.zeros(len(z), 4 * net.cfg.voice_width)
+    rows = []
+    for t in range(tokens.shape[1]):
+        hidden = net.step(torch.cat([fed, cond[:, t]], dim=-1), hs, cs)
+        before = absolute[:, t - 1] if t else torch.full_like(absolute[:, 0], ABS_REST)
+        resting = articulation[:, t - 1] == 2 if t else torch.ones_like(articulation[:, 0], dtype=bool)
+        step = [
+            net.mask(
+                net.voice_logits(v, hidden, [states[:, t, u] for u in range(v)], before, absolute[:, t]),
+                v,
+                resting[:, v],
+            )
+            for v in range(4)
+        ]
+        rows.append(torch.stack(step, dim=1))
+        fed = states[:, t].flatten(1)
+    return torch.stack(rows, dim=1)
 
 
 def test_impossible_tokens_are_masked() -> None:
