@@ -31,7 +31,7 @@ from core.sampling import load_model
 
 CHECK_SEED = 20_000
 """Seed of the candidates ``check`` ranks: used neither by the ranker's negatives nor by evaluations."""
-SAFETY_KINDS = ("random rolls", "clusters", "shuffled real")
+SAFETY_KINDS = ("random rolls", "clusters", "shuffled real", "constant chords", "near silence")
 
 
 def fit(args: argparse.Namespace) -> int:
@@ -55,20 +55,23 @@ def check(args: argparse.Namespace) -> int:
     samples = load_model(args.checkpoint).sample(args.n, 4, CHECK_SEED)
     report = picks_versus_random(ranker, samples.active, samples.onset, valid)
     valid_x = ranker.features(*valid)
-    valid_scores = ranker.score(valid_x)
-    degenerate = degenerate_set(*valid, 100, seed=CHECK_SEED)
+    lowest = float(ranker.score(valid_x).min())
+    degenerate = degenerate_set(*valid, 200, seed=CHECK_SEED)
     safety = {}
     for kind in SAFETY_KINDS:
         x = ranker.features(*degenerate[kind])
-        flagged = np.array([bool(f) for f in ranking_flags(ranker, Samples(*degenerate[kind]), x)])
+        flagged = np.array([bool(f) for f in ranking_flags(Samples(*degenerate[kind]))])
+        scores = ranker.score(x)
         safety[kind] = {
-            "max_score": float(ranker.score(x).max()),
-            "min_range_excess": float(ranker.range_excess(x).min()),
+            "max_score": float(scores.max()),
+            "max_svm_decision_value": float(ranker.decision_value(x).max()),
             "flagged_share": float(flagged.mean()),
+            "below_every_valid_window": bool(np.all(flagged | (scores < lowest))),
         }
     report["valid_windows"] = {
         "n": len(valid_x),
-        "min_score": float(valid_scores.min()),
+        "min_score": lowest,
+        "min_svm_decision_value": float(ranker.decision_value(valid_x).min()),
         "max_range_excess": float(ranker.range_excess(valid_x).max()),
     }
     report["degenerate"] = safety

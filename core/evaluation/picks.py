@@ -53,7 +53,7 @@ def top_and_random_groups(
     """(indices of the ranker's picks, ``draws`` index arrays of random picks), group by group."""
     features = ranker.features(active, onset)
     scores = ranker.score(features)
-    flags = ranking_flags(ranker, Samples(active, onset), features)
+    flags = ranking_flags(Samples(active, onset))
     rng = np.random.default_rng(seed)
     top, random_draws = [], [[] for _ in range(draws)]
     for start in range(0, len(active) - candidates + 1, candidates):

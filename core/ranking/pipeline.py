@@ -24,9 +24,6 @@ from core.ranking.negatives import sanity_flags
 from core.ranking.reference import load_ranker
 from core.ranking.svm import Ranker, Reason
 
-UNLIKE_ANY_CHORALE = "unlike any chorale"
-"""The flag of a piece far outside the range of every real window (:meth:`Ranker.unlike_any_chorale`)."""
-
 
 class CandidateSource(Protocol):
     """What writes candidates: a loaded model (:class:`core.sampling.LoadedModel`) or a stand-in."""
@@ -69,11 +66,9 @@ def window_features(ranker: Ranker, samples: Samples) -> np.ndarray:
     return ranker.features(active, onset).reshape(n, per_piece, -1).mean(axis=1)
 
 
-def ranking_flags(ranker: Ranker, samples: Samples, features: np.ndarray) -> list[tuple[str, ...]]:
-    """Per piece, the traits that sort it last: near-silent, constant chord, duplicate, unlike any chorale."""
-    flags = sanity_flags(samples.active, samples.onset)
-    unlike = ranker.unlike_any_chorale(features)
-    return [(*marks, UNLIKE_ANY_CHORALE) if far else marks for marks, far in zip(flags, unlike, strict=True)]
+def ranking_flags(samples: Samples) -> list[tuple[str, ...]]:
+    """Per piece, the traits that sort it last whatever its score: near-silent, constant chord, duplicate."""
+    return sanity_flags(samples.active, samples.onset)
 
 
 def ranking_order(scores: np.ndarray, flags: Sequence[tuple[str, ...]]) -> list[int]:
@@ -90,14 +85,14 @@ def rank_samples(
     tempo_bpm: float = 100.0,
     n_reasons: int = 3,
 ) -> list[RankedPiece]:
-    """Rank pieces by SVM decision value; flagged pieces (see :func:`ranking_flags`) go last."""
+    """Rank pieces by the ranker's score; flagged pieces (see :func:`ranking_flags`) go last."""
     if not len(samples):
         return []
     features = window_features(ranker, samples)
     scores = ranker.score(features)
     grades = ranker.grade(scores)
     among_generated = ranker.generated_percentile(scores)
-    flags = ranking_flags(ranker, samples, features)
+    flags = ranking_flags(samples)
     order = ranking_order(scores, flags)[: keep or len(samples)]
     reasons = ranker.explain(features[order], k=n_reasons)
     return [

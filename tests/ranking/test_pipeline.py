@@ -56,12 +56,12 @@ class FakeModel:
 def test_rank_samples_puts_flagged_candidates_last(ranker) -> None:
     ranked = pipeline.rank_samples(candidates(), ranker)
     assert [p.rank for p in ranked] == list(range(1, 9))
-    assert {p.candidate for p in ranked[:4]} == {0, 1, 2, 3}
-    assert {p.candidate for p in ranked[4:]} == {4, 5, 6, 7}
-    assert all(p.flags for p in ranked[4:]) and not any(p.flags for p in ranked[:4])
-    assert pipeline.UNLIKE_ANY_CHORALE in next(p.flags for p in ranked if p.candidate == 7)
-    unflagged = [p.score for p in ranked[:4]]
+    assert {p.candidate for p in ranked[:5]} == {0, 1, 2, 3, 7}
+    assert {p.candidate for p in ranked[5:]} == {4, 5, 6}
+    assert all(p.flags for p in ranked[5:]) and not any(p.flags for p in ranked[:5])
+    unflagged = [p.score for p in ranked[:5]]
     assert unflagged == sorted(unflagged, reverse=True)
+    assert ranked[4].candidate == 7  # noise is the worst of the unflagged
     assert all(0.0 <= p.grade <= 100.0 for p in ranked)
     assert ranked[0].grade > ranked[-1].grade
     assert any(line.startswith("Flagged: ") for line in ranked[-1].explanation)

@@ -32,7 +32,8 @@ def fitted(real) -> rk.Ranker:
 
 def test_numpy_scores_equal_sklearn(fitted) -> None:
     x = ranker_features(*chorale_like_windows(30, seed=99))
-    np.testing.assert_allclose(fitted.score(x), fitted.sklearn_pipeline.decision_function(x), atol=1e-9)
+    expected = fitted.sklearn_pipeline.decision_function(x)
+    np.testing.assert_allclose(fitted.decision_value(x), expected, atol=1e-9)
 
 
 def test_fit_records_search_sizes_and_negative_kinds(fitted) -> None:
@@ -132,7 +133,12 @@ def test_load_explains_a_missing_or_damaged_file(fitted, tmp_path) -> None:
         rk.Ranker.load(path)
 
 
-def test_range_excess_measures_how_far_outside_every_real_window(fitted, real) -> None:
-    assert fitted.range_excess(ranker_features(*real)).max() == 0  # its own training windows
-    clusters = neg.clusters(np.random.default_rng(0), 10, STEPS, P)
-    assert fitted.unlike_any_chorale(ranker_features(*clusters)).all()
+def test_leaving_the_range_of_real_music_lowers_the_score(fitted, real) -> None:
+    inside = ranker_features(*real)
+    assert fitted.range_excess(inside).max() == 0  # its own training windows
+    np.testing.assert_array_equal(fitted.score(inside), fitted.decision_value(inside))
+    clusters = ranker_features(*neg.clusters(np.random.default_rng(0), 10, STEPS, P))
+    excess = fitted.range_excess(clusters)
+    assert (excess > 1).all()
+    expected = fitted.decision_value(clusters) - rk.RANGE_PENALTY * excess
+    np.testing.assert_allclose(fitted.score(clusters), expected)
