@@ -4,12 +4,14 @@ API, shows names as plain text, and never raises."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.support.hostile_midi import CASES, HOSTILE_TEXT
+from tests.support.hostile_uploads import long_but_tiny_zip, long_name
 from tests.support.midi_files import make_midi
 
 PAGE = "../../pages/dataset.py"
@@ -108,3 +110,26 @@ def test_an_archive_that_is_not_a_zip_is_one_clear_rejection() -> None:
     assert rows["fake.zip"]["status"] == "rejected"
     assert "not a readable zip archive" in rows["fake.zip"]["details"]
     assert rows["good.mid"]["status"] == "accepted"
+
+
+def test_the_250_file_zip_answers_with_a_line_per_file() -> None:
+    at = upload([long_but_tiny_zip(250)])
+    rows = report_rows(at)
+    assert len(rows) == 250 and "62 accepted, 188 rejected." in [m.value for m in at.markdown]
+    assert all("only its first" in row["details"] for row in rows[:62])
+    left_out = "left out: the corpus already holds 500,000 steps"
+    assert all(row["details"].startswith(left_out) for row in rows[62:])
+    assert len(at.selectbox[0].options) == 62
+
+
+def test_a_5000_character_name_is_shortened_with_a_note() -> None:
+    at = upload([(long_name(), make_midi())])
+    (row,) = report_rows(at)
+    assert row["status"] == "accepted" and len(row["file"]) <= 120
+    assert row["details"].endswith("(its 5,000-character file name was shortened to 255)")
+
+
+def test_markup_in_a_name_is_escaped_once_in_the_piano_roll_title() -> None:
+    at = upload([("<b>x</b> & y.mid", make_midi())])
+    title = json.loads(at.get("plotly_chart")[-1].proto.spec)["layout"]["title"]["text"]
+    assert title == "Piano-roll of &lt;b&gt;x&lt;/b&gt; &amp; y.mid"  # Plotly shows <b>x</b> & y.mid
