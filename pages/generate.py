@@ -63,7 +63,7 @@ def show_results(ranked: list, settings: GenerateSettings) -> None:
         "Higher SVM scores look more like the real chorales. Chorale-likeness (0–100) is the share of real "
         "chorale passages the piece scores at least as high as (a typical real passage: 50); 'above … of "
         "generated' compares it with pieces the shipped models write. The same SVM ranks every model. "
-        "Flagged pieces (silent, one held chord, duplicates, unlike any chorale) are ranked last."
+        "Flagged pieces (silent, one held chord, duplicates) are ranked last."
     )
     rows = [
         {

@@ -26,6 +26,7 @@ from core.ranking.features import (
     DEFAULT_LAYOUT,
     RANKER_FEATURE_LABELS,
     RANKER_FEATURE_NAMES,
+    THEORY_FEATURES,
     RollLayout,
     ranker_features,
 )
@@ -312,7 +313,9 @@ def describe_deviation(
     label = RANKER_FEATURE_LABELS[name]
     amount = "much " if far else ""
     graded = "" if np.isnan(grade) else f"; grade {grade:.0f}/100"
-    text = f"{label} is {amount}{direction} than in the real music ({value:.3g} vs {real_mean:.3g}{graded})"
+    verb = ":" if name in THEORY_FEATURES else " is"  # theory labels are plural nouns ("beats with ...")
+    numbers = f"{value:.3g} vs {real_mean:.3g}{graded}"
+    text = f"{label}{verb} {amount}{direction} than in the real music ({numbers})"
     return text[0].upper() + text[1:]
 
 

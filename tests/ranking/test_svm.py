@@ -88,7 +88,7 @@ def test_describe_deviation_words() -> None:
     text = rk.describe_deviation("polyphony_spread", 1.9, 0.5, 0.2)
     assert text == "Polyphony spread is much higher than in the real music (1.9 vs 0.5)"
     graded = rk.describe_deviation("parallel_perfects_per_bar", 0.75, 0.05, 0.1, grade=2.0)
-    assert graded.startswith("Parallel fifths and octaves per bar is much higher") and "grade 2/100" in graded
+    assert graded.startswith("Parallel fifths and octaves per bar: much higher") and "grade 2/100" in graded
     assert " lower " in rk.describe_deviation("pitch_range", 30.0, 31.0, 3.0)
 
 
