@@ -18,6 +18,7 @@ from pages.shared.generate_settings import (
     write_address,
 )
 from pages.shared.models import model_and_ranker
+from pages.shared.voices import four_voice_page, is_four_voice
 
 PIECES = "gen_pieces"
 """The session's ranked pieces: (what decided them, the ranked list)."""
@@ -89,6 +90,9 @@ st.write(
     "from generated music, scores each one; the best are shown first and played back."
 )
 settings, checkpoint = settings_controls()
+if is_four_voice(checkpoint):  # the four-voice model: free, harmonise or continue, voice by voice
+    four_voice_page(checkpoint, settings)
+    st.stop()
 wanted = (str(checkpoint), *pieces_of(settings))
 clicked = st.button("Generate and rank", type="primary")
 if clicked or (shown_in_address() and PIECES not in st.session_state):
