@@ -85,3 +85,11 @@ def test_a_student_sees_the_usage_but_cannot_delete(folders, monkeypatch) -> Non
     assert not at.button and not at.selectbox
     assert "Only the teacher can delete runs and uploaded corpora" in texts(at)
     assert (folders["runs"] / "old-run").exists()
+
+
+def test_home_shows_disk_and_memory_against_the_budgets_in_one_line(folders) -> None:
+    at = AppTest.from_file("../../streamlit_app.py", default_timeout=60).run()
+    assert not at.exception, at.exception
+    (line,) = [c.value for c in at.caption if c.value.startswith("Disk: caches ")]
+    assert "of 1 GB, training runs " in line and "of 4 GB. Memory: cached uploads and audio " in line
+    assert line.endswith("Details on the Storage page.")
