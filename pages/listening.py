@@ -114,15 +114,14 @@ def round_controls(info: RoundInfo) -> None:
 
 
 def teacher_panel(info: RoundInfo | None) -> None:
-    with st.expander(
-        "Teacher: open, close and reset rounds", expanded=info is None, icon=":material/school:"
-    ):
+    """The current round's controls, and a new round's form (folded away while a round exists)."""
+    with st.container(border=True):
         if info is not None:
             state = "open" if info.is_open else "closed"
-            st.write(f"Round {info.id} is **{state}**: {describe(info)}.")
+            st.write(f":material/school: Round {info.id} is **{state}**: {describe(info)}.")
             round_controls(info)
-            st.divider()
-        open_round_form()
+        with st.expander("Open a new round", expanded=info is None):
+            open_round_form()
 
 
 def describe(info: RoundInfo) -> str:
