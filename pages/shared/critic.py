@@ -1,36 +1,18 @@
 """The discriminator as a critic, beside the SVM's grade: one panel for any piece (see core.models.critic)."""
 
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 from torch import nn
 
 from core.models.base import Samples
-from core.models.critic import build_critic, critic_opinions, frames_of
+from core.models.critic import critic_opinions, frames_of
 from core.music.pianoroll import PianoRoll
 from core.plots import critic_figure
 from core.ranking.features import RANKER_FEATURE_LABELS, RANKER_FEATURE_NAMES
 from core.ranking.pipeline import window_features
 from core.ranking.reference import load_ranker
-from core.studio.catalog import checkpoint_stamp
-from pages.shared.models import model_and_ranker
 
 SHOWN_FEATURES = 5
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _critic(checkpoint: str, modified: float) -> nn.Module | None:
-    del modified  # part of the cache key
-    model, _ = model_and_ranker(Path(checkpoint))
-    if model.critic is None or model.kind != "lstm_gan":
-        return None
-    return build_critic(model.config.net, model.critic)
-
-
-def checkpoint_critic(checkpoint: Path) -> nn.Module | None:
-    """The discriminator saved with a checkpoint (None when it has none), loaded once per server."""
-    return _critic(str(checkpoint), checkpoint_stamp(checkpoint))
 
 
 def svm_grades(roll: PianoRoll) -> tuple[float, list[tuple[float, str]]]:

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.paths import RUNS_ENV
 from core.studio import roles
+from tests.support.midi_files import make_midi
 
 PAGE = "../../pages/gan_lab.py"
 LAB_KEY = "gan_lab_stepper"
@@ -84,3 +85,15 @@ def test_the_rules_change_between_steps_and_the_critic_judges_a_real_chorale() -
     assert not at.exception
     assert any(m.label == "SVM: chorale-likeness" for m in at.metric)
     assert any(m.label == "Discriminator: D(x)" for m in at.metric)
+
+
+def test_the_critic_judges_an_uploaded_midi_file_and_refuses_a_broken_one() -> None:
+    at = loaded()
+    at.radio[0].set_value("A MIDI file").run()
+    notes = [(60 + (i % 5), 0.25 * i, 0.25 * i + 0.5) for i in range(24)]
+    at.file_uploader[0].set_value(("mine.mid", make_midi(notes), "audio/midi")).run()
+    assert not at.exception
+    assert any(m.label == "Discriminator: D(x)" for m in at.metric)
+    at.file_uploader[0].set_value(("broken.mid", b"MThd not really", "audio/midi")).run()
+    assert not at.exception
+    assert "cannot be read" in at.error[0].value

@@ -1,0 +1,229 @@
+"""Load test of "Bach or bot?": N concurrent listeners answer pairs for a while; every answer must be stored
+exactly once.
+
+    python benchmarks/bench_listening.py                         # 25 browser sessions for 120 s
+    python benchmarks/bench_listening.py --sessions 5 --seconds 30
+    python benchmarks/bench_listening.py --store-only            # the SQLite store alone, 25 threads
+
+Browser mode: a server is started here (runs in a temporary folder) and a round is opened in its store
+before the sessions start (8 pairs of 4 bars and the attention check, the shipped model, the SVM's picks;
+opening a round through the page is the browser test's job). Every session is its own Chromium context:
+it opens the page by its link, starts the test, plays both clips of the pair, answers and waits for
+"Answer n saved." (shown only after the answer is committed); every fourth answer is a double click.
+A listener who has answered every pair is replaced by a new one (a fresh context) until the time is up.
+*Answer-to-stored time* is from the click on the answer to that confirmation on the page.
+
+Store-only mode: the same number of threads call the store directly (join, two plays and an answer per
+pair, each answer sent twice), which isolates SQLite's part: the time of one ``record_answer`` call.
+
+Both modes end by comparing the answers each listener saw confirmed with the database: every one must
+be there, exactly once, and nothing else. Prints the figures as JSON; exit status 1 when any check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+from app_server import CHROMIUM_ARGS, streamlit_server
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench_load import percentile  # noqa: E402  (the benchmarks folder is on the path when run)
+
+PAIRS = 8
+TOTAL = PAIRS + 1  # and the attention check
+
+
+def open_round(database: Path) -> int:
+    """The shipped model's round, written straight into the store the server will read."""
+    import torch
+
+    from core.paths import DEFAULT_CHECKPOINT
+    from core.ranking.reference import load_ranker
+    from core.sampling import load_model
+    from core.studio.listening.pairs import RoundSettings, build_round
+    from core.studio.listening.store import ListeningStore
+
+    torch.set_num_threads(1)
+    settings = RoundSettings(str(DEFAULT_CHECKPOINT), n_pairs=PAIRS)
+    stored, pairs = build_round(settings, load_model(DEFAULT_CHECKPOINT), load_ranker())
+    stored["model_label"] = "Shipped default"
+    return ListeningStore(database).open_round(stored, pairs)
+
+
+# --- browser mode ------------------------------------------------------------------------------------
+
+
+class Tally:
+    """What the sessions saw: confirmed answers per listener, answer-to-stored times, errors."""
+
+    def __init__(self) -> None:
+        self.confirmed: Counter[str] = Counter()
+        self.seconds: list[float] = []
+        self.errors: list[str] = []
+
+
+async def one_listener(browser, url: str, tally: Tally, deadline: float, timeout_ms: float) -> bool:
+    """One listener answers pairs until done or out of time; True when it answered every pair."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = await context.new_page()
+    page.set_default_timeout(timeout_ms)
+    try:
+        await page.goto(url, wait_until="domcontentloaded")
+        await page.get_by_role("heading", name="GAN Music Studio").wait_for()
+        await page.get_by_role("link", name="Bach or bot?", exact=True).first.click()
+        await page.get_by_role("button", name="Start the test").click()
+        listener = None
+        for number in range(1, TOTAL + 1):
+            if time.monotonic() > deadline:
+                return False
+            await page.get_by_text(f"Pair {number} of {TOTAL}").wait_for()
+            listener = listener or page.url.split("listener=")[-1][:16]
+            for clip in ("A", "B"):
+                await page.get_by_role("button", name=f"Play clip {clip}").click()
+                await page.locator("audio").nth(0 if clip == "A" else 1).wait_for(state="attached")
+            answer = page.get_by_role("button", name="A is Bach", disabled=False)
+            await answer.wait_for()
+            clicked = time.monotonic()
+            await (answer.dblclick() if number % 4 == 0 else answer.click())
+            await page.get_by_text(f"Answer {number} saved").wait_for()
+            tally.seconds.append(time.monotonic() - clicked)
+            tally.confirmed[listener] += 1
+        return True
+    except Exception as error:  # a timeout or a dead page is counted, never a crash of the benchmark
+        tally.errors.append(f"{type(error).__name__}: {error}"[:200])
+        return False
+    finally:
+        await context.close()
+
+
+async def one_session(browser, url: str, tally: Tally, deadline: float, timeout_ms: float) -> None:
+    while time.monotonic() < deadline:
+        await one_listener(browser, url, tally, deadline, timeout_ms)
+
+
+async def run_browsers(url: str, sessions: int, seconds: float, executable: str, timeout_s: float) -> Tally:
+    from playwright.async_api import async_playwright
+
+    tally = Tally()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            deadline = time.monotonic() + seconds
+            jobs = (one_session(browser, url, tally, deadline, timeout_s * 1000) for _ in range(sessions))
+            await asyncio.gather(*jobs)
+        finally:
+            await browser.close()
+    return tally
+
+
+# --- store-only mode -------------------------------------------------------------------------------
+
+
+def run_store(database: Path, round_id: int, threads: int, seconds: float) -> Tally:
+    from core.studio.listening.plan import ListenerSession
+    from core.studio.listening.store import ListeningStore, new_listener_id
+
+    store = ListeningStore(database)
+    info = store.round(round_id)
+    tally, lock, deadline = Tally(), threading.Lock(), time.monotonic() + seconds
+
+    def worker() -> None:
+        while time.monotonic() < deadline:
+            session = ListenerSession(store, info, new_listener_id())
+            session.join("none")
+            while (item := session.current()) is not None and time.monotonic() < deadline:
+                session.play(item, "A")
+                session.play(item, "B")
+                started = time.perf_counter()
+                stored = session.answer(item, "A")
+                elapsed = time.perf_counter() - started
+                session.answer(item, "A")  # sent twice: must be stored once
+                with lock:
+                    tally.seconds.append(elapsed)
+                    tally.confirmed[session.listener] += int(stored)
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return tally
+
+
+# --- checks and figures ------------------------------------------------------------------------------
+
+
+def check(database: Path, round_id: int, tally: Tally) -> dict:
+    """Compare what the listeners saw confirmed with the database."""
+    from core.studio.listening.store import ListeningStore
+
+    answers = ListeningStore(database).answers(round_id)
+    stored = Counter(answer.listener for answer in answers)
+    keys = [(answer.listener, answer.position) for answer in answers]
+    missing = sum(max(0, n - stored.get(listener, 0)) for listener, n in tally.confirmed.items())
+    return {
+        "answers_confirmed": sum(tally.confirmed.values()),
+        "answers_stored": len(answers),
+        "stored_twice": len(keys) - len(set(keys)),
+        "confirmed_but_missing": missing,
+        "stored_unconfirmed": len(answers) - sum(min(n, stored[k]) for k, n in tally.confirmed.items()),
+        "listeners": len(stored),
+        "p50_ms": round(1000 * percentile(tally.seconds, 50), 1),
+        "p95_ms": round(1000 * percentile(tally.seconds, 95), 1),
+        "max_ms": round(1000 * max(tally.seconds, default=float("nan")), 1),
+        "errors": len(tally.errors),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=25)
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds for one step of a session")
+    parser.add_argument("--store-only", action="store_true", help="threads on the store, no browser")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None and not args.store_only:
+        print("error: chromium is not installed (or use --store-only)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="gms-listening-") as folder:
+        runs = Path(folder)
+        database = runs / "listening.sqlite3"
+        round_id = open_round(database)
+        started = time.monotonic()
+        if args.store_only:
+            tally = run_store(database, round_id, args.sessions, args.seconds)
+        else:
+            with streamlit_server(runs) as url:
+                tally = asyncio.run(run_browsers(url, args.sessions, args.seconds, executable, args.timeout))
+        figures = {
+            "mode": "store" if args.store_only else "browser",
+            "sessions": args.sessions,
+            "seconds": round(time.monotonic() - started, 1),
+            **check(database, round_id, tally),
+        }
+    for error in Counter(tally.errors).most_common(5):
+        print(f"error ×{error[1]}: {error[0]}", file=sys.stderr)
+    print(json.dumps(figures))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    exact = figures["stored_twice"] == 0 and figures["confirmed_but_missing"] == 0
+    return 0 if exact and figures["answers_confirmed"] > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
