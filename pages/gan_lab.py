@@ -189,9 +189,8 @@ stepper: GANStepper | None = st.session_state.get(LAB_KEY)
 if stepper is None:
     st.info("Choose an LSTM GAN and press **Load** to begin.")
     st.stop()
-st.caption(
-    f"Discriminator: {'saved with the checkpoint' if stepper.critic_source == 'checkpoint' else 'fresh'}."
-)
+saved = stepper.critic_source == "checkpoint"
+st.caption(f"The discriminator {'was saved with the checkpoint' if saved else 'starts from scratch'}.")
 settings = settings_controls(stepper.settings)
 if settings != stepper.settings:
     stepper.change(settings)

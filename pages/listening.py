@@ -6,6 +6,7 @@ listener opened the clip and shows the player, which starts at once. The answer 
 clips of the pair were opened (the store refuses an answer otherwise). This proves the clips were started,
 not that they were heard to the end.
 
+The buttons act in callbacks, before the page is drawn again, so each click costs one script run.
 A listener is a random id kept in the page's address (``?listener=…``), so a reload continues where it
 was, with the same order and sides; nothing else identifies anyone.
 """
@@ -17,13 +18,14 @@ from core.plots import share_correct_figure
 from core.studio.catalog import checkpoint_choices, checkpoint_label
 from core.studio.listening.pairs import INSTRUMENTS, PICKS, RoundSettings, build_round
 from core.studio.listening.plan import Item, ListenerSession
-from core.studio.listening.results import judge_scores, summarise, verdicts
+from core.studio.listening.results import Results, judge_scores, summarise, verdicts
 from core.studio.listening.store import (
     CLIPS,
     EXPERIENCE,
     LISTENER_PATTERN,
     ListeningError,
     ListeningStore,
+    Pair,
     RoundInfo,
     database_path,
     new_listener_id,
@@ -34,6 +36,9 @@ from pages.shared.roles import is_teacher
 
 LISTENER_KEY = "listening_listener"
 SAVED_KEY = "listening_saved"
+ERROR_KEY = "listening_error"
+PLAYED_NOW_KEY = "listening_played_now"
+EXPERIENCE_KEY = "listening_experience"
 
 
 @st.cache_resource(show_spinner=False)
@@ -135,38 +140,48 @@ def describe(info: RoundInfo) -> str:
 # --- the listener's test ---------------------------------------------------------------------------
 
 
-def clip_player(session: ListenerSession, item: Item, clip: str, played: set[str]) -> None:
+def _played(session: ListenerSession, item: Item, clip: str) -> None:
+    """A play button's callback: store that the clip was opened, before the page is drawn again."""
+    session.play(item, clip)
+    st.session_state[PLAYED_NOW_KEY] = (item.position, clip)
+
+
+def _answered(session: ListenerSession, item: Item, clip: str) -> None:
+    """An answer button's callback: store the answer (once), before the next pair is drawn."""
+    try:
+        session.answer(item, clip)  # a second click stores nothing more, and is confirmed the same
+        st.session_state[SAVED_KEY] = item.shown_as
+    except ListeningError as error:
+        st.session_state[ERROR_KEY] = str(error)
+
+
+def _joined(session: ListenerSession) -> None:
+    session.join(st.session_state.get(EXPERIENCE_KEY, "unsaid"))
+
+
+def clip_player(session: ListenerSession, item: Item, clip: str, played: set[str], just_played) -> None:
     st.markdown(f"#### Clip {clip}")
-    just_now = False
     if clip not in played:
-        if not st.button(
-            f"Play clip {clip}", key=f"play-{item.position}-{clip}", icon=":material/play_arrow:"
-        ):
-            return
-        session.play(item, clip)
-        played.add(clip)
-        just_now = True
+        key = f"play-{item.position}-{clip}"
+        icon = ":material/play_arrow:"
+        st.button(f"Play clip {clip}", key=key, icon=icon, on_click=_played, args=(session, item, clip))
+        return
     try:
         wav, _ = rendered(session.clip_midi(item, clip))
     except AudioRenderError as error:
         st.warning(f"This clip could not be rendered: {error}")
         return
-    st.audio(wav, format="audio/wav", autoplay=just_now)
+    st.audio(wav, format="audio/wav", autoplay=just_played == (item.position, clip))
 
 
 def answer_buttons(session: ListenerSession, item: Item, played: set[str]) -> None:
     ready = played >= set(CLIPS)
     st.markdown("**Which one is Bach?**")
-    columns = st.columns(2)
-    for column, clip in zip(columns, CLIPS, strict=True):
-        if column.button(f"{clip} is Bach", key=f"answer-{item.position}-{clip}", disabled=not ready):
-            try:
-                session.answer(item, clip)
-            except ListeningError as error:
-                st.error(str(error))
-                return
-            st.session_state[SAVED_KEY] = item.shown_as
-            st.rerun()
+    for column, clip in zip(st.columns(2), CLIPS, strict=True):
+        key = f"answer-{item.position}-{clip}"
+        column.button(
+            f"{clip} is Bach", key=key, disabled=not ready, on_click=_answered, args=(session, item, clip)
+        )
     if not ready:
         st.caption("Play both clips first: the answer buttons unlock once you have started each of them.")
 
@@ -177,11 +192,9 @@ def join_form(session: ListenerSession) -> None:
         "written by a computer; press the one you think is Bach. Play both clips before you answer."
     )
     keys = list(EXPERIENCE)
-    experience = st.radio("Your musical experience (optional)", keys, format_func=EXPERIENCE.get)
+    st.radio("Your musical experience (optional)", keys, format_func=EXPERIENCE.get, key=EXPERIENCE_KEY)
     st.caption("This is the only thing asked about you; it lets the class compare groups.")
-    if st.button("Start the test", type="primary"):
-        session.join(experience)
-        st.rerun()
+    st.button("Start the test", type="primary", on_click=_joined, args=(session,))
 
 
 def listener_view(info: RoundInfo) -> None:
@@ -193,9 +206,12 @@ def listener_view(info: RoundInfo) -> None:
         else:
             st.info("This round is closed.")
         return
-    saved = st.session_state.pop(SAVED_KEY, None)
+    saved = st.session_state.get(SAVED_KEY)
     if saved is not None:
         st.success(f"Answer {saved} saved.", icon=":material/check:")
+    if error := st.session_state.pop(ERROR_KEY, None):
+        st.error(error)
+    just_played = st.session_state.pop(PLAYED_NOW_KEY, None)
     item = session.current()
     if item is None:
         st.success(f"You have answered all {len(session.items)} pairs. Thank you!")
@@ -209,7 +225,7 @@ def listener_view(info: RoundInfo) -> None:
     played = session.played(item)
     for column, clip in zip(st.columns(2), CLIPS, strict=True):
         with column:
-            clip_player(session, item, clip, played)
+            clip_player(session, item, clip, played, just_played)
     answer_buttons(session, item, played)
 
 
@@ -225,8 +241,9 @@ def results_view(round_id: int) -> None:
         return
     results = summarise(db.answers(round_id), pairs)
     st.subheader("Class results (live)")
+    listeners = f"{results.listeners} listener{'s' if results.listeners != 1 else ''}"
     st.write(
-        f"{results.listeners} listeners. Found the real Bach: {results.overall.sentence()}; "
+        f"{listeners}. Found the real Bach: {results.overall.sentence()}; "
         f"chance alone would give 50 % (exact binomial test p = {results.overall.p_value:.2g})."
     )
     if results.excluded:
@@ -237,14 +254,14 @@ def results_view(round_id: int) -> None:
     per_pair = [(f"pair {p + 1}", s.correct, s.total, *s.interval) for p, s in results.per_pair.items()]
     st.plotly_chart(share_correct_figure(per_pair, "By pair"), key="listening-pairs")
     st.caption(
-        "The bars are 95 % Wilson intervals: the true share of this class is inside such a bar 95 times in "
-        "100. A bar that crosses the dashed 50 % line means the class cannot be told from guessing yet."
+        "Each bar is a 95 % Wilson interval: bars built this way hold the true share 95 times in 100. A bar "
+        "that crosses the dashed 50 % line means the class cannot yet be told apart from guessing."
     )
     if info.revealed:
         reveal(results, pairs)
 
 
-def reveal(results, pairs) -> None:
+def reveal(results: Results, pairs: list[Pair]) -> None:
     st.subheader("The answers, and what the machines said")
     rows = []
     for row, pair in zip(verdicts(results, pairs), [p for p in pairs if p.kind == "test"], strict=True):

@@ -78,7 +78,7 @@ def test_the_teacher_opens_a_round_and_a_listener_answers_after_playing_both_cli
     assert "Pair 2 of 3" in at.get("progress")[0].proto.text
     (answer,) = store().answers(info.id)
     assert answer.chosen_clip == "A" and answer.experience == "unsaid"
-    assert any("1 listeners" in m.value for m in at.markdown)  # live results for the teacher
+    assert any("1 listener." in m.value for m in at.markdown)  # live results for the teacher
 
 
 def test_a_reload_continues_where_the_listener_was() -> None:
