@@ -17,6 +17,7 @@ from core.studio.memcache import content_key, named_cache
 from core.studio.spaces import update_space
 from core.studio.storage import store_uploaded_corpus
 from core.studio.trainable import CorpusTooShort, piece_verdict, require_trainable, trainability
+from pages.shared.app import inside_the_app
 from pages.shared.audio import audio_player
 from pages.shared.roles import is_teacher, my_space, pin_configured, visitor
 
@@ -183,6 +184,7 @@ def load_corpus(source: str, files: list[tuple[str, bytes]]) -> tuple[Corpus, Co
         return None
 
 
+inside_the_app()  # a fresh server's first visit by address runs through the app
 st.title("Dataset")
 st.write(
     "The GAN learns from a corpus of MIDI files turned into piano-rolls. Use the Bach chorales that come "

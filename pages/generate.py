@@ -9,6 +9,7 @@ from core.plots import piano_roll_figure, scores_bar_figure
 from core.ranking.pipeline import rank_samples
 from core.studio.catalog import checkpoint_stamp
 from core.studio.links import GenerateSettings
+from pages.shared.app import inside_the_app
 from pages.shared.audio import audio_player
 from pages.shared.generate_settings import (
     pieces_of,
@@ -84,6 +85,7 @@ def show_results(ranked: list, settings: GenerateSettings) -> None:
         show_piece(piece, settings, best=piece.rank == 1)
 
 
+inside_the_app()  # a fresh server's first visit by address runs through the app
 st.title("Generate & rank")
 st.write(
     "The generator writes several candidate pieces; an SVM classifier, trained to tell real chorales "

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from core.studio.glossary import TERMS, matching
+from pages.shared.app import inside_the_app
 
+inside_the_app()  # a fresh server's first visit by address runs through the app
 st.title("Glossary")
 st.write(
     "The words and symbols the studio uses, explained in plain language. Type a word to find it; "

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.studio import storage
 from core.training.context import describe_device
+from pages.shared.app import inside_the_app
 
 PIPELINE_DOT = """
 digraph pipeline {
@@ -19,6 +20,7 @@ digraph pipeline {
 }
 """
 
+inside_the_app()  # a fresh server's first visit by address runs through the app
 st.title("GAN Music Studio")
 st.write(
     "A generative adversarial network whose generator and discriminator are both LSTM networks learns "

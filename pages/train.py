@@ -13,9 +13,10 @@ from core.studio.curves import CURVES, adversarial_start, curve_records, has_dat
 from core.studio.roles import RoleError, Visitor
 from core.training.presets import preset_config, preset_named, presets_for
 from core.training.runfiles import read_metrics
+from pages.shared.app import inside_the_app
 from pages.shared.audio import audio_player
 from pages.shared.roles import is_teacher, my_space, pin_configured, visitor
-from pages.shared.run_actions import run_actions
+from pages.shared.run_actions import run_actions, tell
 from pages.shared.strip import show_strip
 
 OBJECTIVE_LABELS = {
@@ -79,6 +80,7 @@ def baseline_config(model: str) -> tuple[dict, str]:
 def submitted(run_id: str) -> None:
     """Show the run this session just asked for (and let the run picker follow it)."""
     st.session_state["run_id"] = run_id
+    tell("info", f"Run {run_id} is yours to watch: it trains as soon as the training slot is free.")
     st.rerun()
 
 
@@ -152,26 +154,39 @@ def whose(info: jobs.RunInfo, me: Visitor) -> str:
     return "yours" if info.owner == me.owner else "a student's"
 
 
-def show_progress(info: jobs.RunInfo, me: Visitor) -> None:
-    """The run's state in words, its progress bar, and a stop button for those who may stop it."""
+def show_progress(info: jobs.RunInfo) -> None:
+    """The run's state in words and its progress bar."""
     if info.state == "queued":
         ticket = queue.tickets().get(info.run_id)
         place = f"number {ticket.position} in the queue" if ticket else "in the queue"
         st.info(f"Waiting for the training slot: {place}. It starts by itself when the runs before it end.")
     elif info.total_steps:
-        detail = format_eta(info.eta_s) if info.alive else info.message
+        detail = format_eta(info.eta_s) if info.training else info.message
         words = progress_words(info.step, info.total_steps, info.phase)
         st.progress(info.progress, text=f"{words} · {detail}")
     if info.state in ("failed", "interrupted"):
         st.error(f"This run {info.state}: {info.message or 'no reason was recorded'}")
-    if not (info.alive or info.state == "queued"):
+
+
+def stop_control(run_id: str, me: Visitor) -> None:
+    """A stop button for those who may stop the run on show (outside the refreshing view: a click is
+    never lost to a refresh), or a sentence saying who may."""
+    try:
+        info = jobs.run_info(run_id)
+    except jobs.JobError:
         return
-    label = "Stop (saves a checkpoint)" if info.alive else "Take it off the queue"
-    if queue.may_control(info, me):
-        if st.button(label, key=f"stop-{info.run_id}"):
-            queue.stop_or_cancel(info.run_id, me)
-    else:
+    if not (info.training or info.state == "queued"):
+        return
+    label = "Stop (saves a checkpoint)" if info.training else "Take it off the queue"
+    if not queue.may_control(info, me):
         st.caption(f"Only the teacher{' or its owner' if not info.is_class_run else ''} can stop this run.")
+    elif st.button(label, key=f"stop-{info.run_id}"):
+        try:
+            queue.stop_or_cancel(info.run_id, me)
+            done = f"Run {info.run_id} was asked to stop." if info.training else "Taken off the queue."
+            tell("success", done)
+        except (jobs.JobError, RoleError) as error:
+            tell("error", str(error))
 
 
 def show_curves(info: jobs.RunInfo) -> None:
@@ -200,12 +215,12 @@ def live_view(run_id: str, me: Visitor) -> None:
     except jobs.JobError:
         st.info("That run is gone (deleted).")
         return
-    was_alive = st.session_state.get(f"alive-{run_id}", False)
-    st.session_state[f"alive-{run_id}"] = info.alive
-    if was_alive and not info.alive:
-        st.rerun()  # the run just ended: refresh the whole page (forms, runs and checkpoints)
+    seen, now = st.session_state.get(f"seen-{run_id}"), info.state
+    st.session_state[f"seen-{run_id}"] = now
+    if seen is not None and seen != now:
+        st.rerun()  # the run started or ended: refresh the whole page (its controls, runs and checkpoints)
     st.subheader(f"Run {info.run_id} ({whose(info, me)}): {info.state}")
-    show_progress(info, me)
+    show_progress(info)
     show_curves(info)
     show_samples(run_id)
 
@@ -230,13 +245,18 @@ def runs_rows(runs: list[jobs.RunInfo], me: Visitor) -> list[dict]:
 
 
 @st.fragment(run_every=3)
+def runs_table(me: Visitor) -> None:
+    """Every run this visitor may see, refreshed with the live view."""
+    st.dataframe(runs_rows(queue.visible_runs(me), me), hide_index=True, width="stretch")
+
+
 def runs_section(shown: str | None, me: Visitor) -> None:
     runs = queue.visible_runs(me)
     if not runs:
         return
     st.subheader("Runs and checkpoints")
-    st.dataframe(runs_rows(runs, me), hide_index=True, width="stretch")
-    run_actions(runs, shown, me)
+    runs_table(me)
+    run_actions(runs, shown, me)  # outside the refreshing table: a click is never lost to a refresh
 
 
 def shown_run(me: Visitor) -> str | None:
@@ -246,10 +266,11 @@ def shown_run(me: Visitor) -> str | None:
     mine = st.session_state.get("run_id")
     if mine in ids:
         return mine
-    alive = next((r.run_id for r in runs if r.alive), None)
+    alive = next((r.run_id for r in runs if r.training), None)
     return alive or (ids[0] if ids else None)
 
 
+inside_the_app()  # a fresh server's first visit by address runs through the app
 st.title("Train the GAN")
 st.write(
     "Training runs in the background on this server, so it carries on when you reload the page and "
@@ -258,7 +279,7 @@ st.write(
     "others wait in a queue."
 )
 me = visitor()
-queue.advance()  # a page load moves the queue on too (the server also does, every few seconds)
+queue.advance()  # a page load moves the queue on too (a finished run also starts the next)
 if is_teacher():
     class_start_form()
     if pin_configured():
@@ -267,6 +288,7 @@ else:
     own_start_form(me)
 shown = shown_run(me)
 if shown:
+    stop_control(shown, me)
     live_view(shown, me)
     show_strip(shown)
 runs_section(shown, me)

@@ -31,6 +31,8 @@ from core.paths import REPO_ROOT, runs_root
 from core.studio.sandbox import memory_limiter, runs_disk_problem
 from core.training.runfiles import RunFiles, RunStatus
 
+FINAL_STATES = ("finished", "stopped", "failed")
+"""States a run's process writes last: after one, the process only exits."""
 TRAINING_TOOLS = (b"core.train", b"core.jobs")
 """Command-line tools whose process trains a run (the pid check's guard against recycled pids)."""
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -58,6 +60,11 @@ class RunInfo:
     owner: str | None = None
     label: str = ""
     queued_at: float | None = None
+
+    @property
+    def training(self) -> bool:
+        """Its process runs and has not yet said how the run ended (it may take a moment to exit after)."""
+        return self.alive and self.state not in FINAL_STATES
 
     @property
     def is_class_run(self) -> bool:

@@ -10,6 +10,19 @@ from pages.shared.roles import pin_configured
 
 PICKED = "chosen_run"
 FOLLOWS = "chosen_run_follows"
+NOTICE = "train_notice"
+
+
+def tell(kind: str, text: str) -> None:
+    """Say how an action went until the next action (the page reruns by itself when a run starts or
+    ends, which would wipe a plain message)."""
+    st.session_state[NOTICE] = (kind, text)
+
+
+def show_notice() -> None:
+    kind, text = st.session_state.get(NOTICE, ("", ""))
+    if text:
+        getattr(st, kind)(text)
 
 
 def follow_shown_run(ids: list[str], shown: str | None) -> None:
@@ -33,23 +46,24 @@ def use_as_generator(info: jobs.RunInfo, me: Visitor, column) -> None:
         return
     if me.teacher:
         set_active_checkpoint(checkpoint, by=me)
-        st.success(f"The Generate page now uses {info.run_id}'s {checkpoint.stem} checkpoint.")
+        tell("success", f"The Generate page now uses {info.run_id}'s {checkpoint.stem} checkpoint.")
     else:
         update_space(st.session_state, checkpoint=checkpoint)
-        st.success(f"Your Generate page now uses {info.run_id}'s {checkpoint.stem} checkpoint.")
+        tell("success", f"Your Generate page now uses {info.run_id}'s {checkpoint.stem} checkpoint.")
 
 
 def stop(info: jobs.RunInfo, me: Visitor, column) -> None:
     """Stop a training run or take a waiting one off the queue (the teacher: any run; a student: theirs)."""
-    if not (info.alive or info.state == "queued") or not queue.may_control(info, me):
+    if not (info.training or info.state == "queued") or not queue.may_control(info, me):
         return
-    label = "Stop this run" if info.alive else "Take this run off the queue"
+    label = "Stop this run" if info.training else "Take this run off the queue"
     if column.button(label, key="stop_picked_run"):
         try:
             queue.stop_or_cancel(info.run_id, me)
-            st.success(f"Run {info.run_id} was asked to stop." if info.alive else "Taken off the queue.")
+            done = f"Run {info.run_id} was asked to stop." if info.training else "Taken off the queue."
+            tell("success", done)
         except (jobs.JobError, RoleError) as error:
-            st.error(str(error))
+            tell("error", str(error))
 
 
 def resume(info: jobs.RunInfo, me: Visitor, column) -> None:
@@ -90,5 +104,6 @@ def run_actions(runs: list[jobs.RunInfo], shown: str | None, me: Visitor) -> Non
     use_as_generator(info, me, middle)
     stop(info, me, right)
     delete(info, me, last)
+    show_notice()
     if not queue.may_control(info, me):
         st.caption("Only the teacher can resume or delete the class's runs.")
