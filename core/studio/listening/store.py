@@ -6,10 +6,16 @@ the transaction of each answer; ``st.connection`` adds SQLAlchemy and caches que
 which is wrong for live results.
 
 Concurrency and durability: the database is in WAL mode (readers never block the writer), every write is
-one ``BEGIN IMMEDIATE`` transaction (the writer takes the lock up front; others wait up to
-:data:`BUSY_TIMEOUT_S`), commits are synchronous (``synchronous=FULL``: an answer the page confirmed is on
-disk), and an answer is one row under a unique key (round, listener, pair), inserted with
-``ON CONFLICT DO NOTHING``: a double click, a retry or a reload stores it exactly once.
+one ``BEGIN IMMEDIATE`` transaction (the writer takes the lock up front), commits are synchronous
+(``synchronous=FULL``: an answer the page confirmed is on disk), and an answer is one row under a unique
+key (round, listener, pair), inserted with ``ON CONFLICT DO NOTHING``: a double click, a retry or a
+reload stores it exactly once.
+
+Writers of one process (the server's sessions are threads) queue on a lock of their own before SQLite's:
+SQLite makes a waiting writer poll with growing sleeps, and under a burst some waited seconds while others
+went first; a thread lock wakes the next writer at once. Writers in other processes still wait on SQLite's
+lock, up to :data:`BUSY_TIMEOUT_S`; past that the write fails with :class:`ListeningError` and stores
+nothing.
 
 No personal data: a listener is a random id (:func:`new_listener_id`), and the only thing asked about
 them is an optional, coarse experience group (:data:`EXPERIENCE`).
@@ -24,6 +30,7 @@ import json
 import re
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -32,7 +39,9 @@ from pathlib import Path
 from core.paths import runs_root
 
 DB_NAME = "listening.sqlite3"
-BUSY_TIMEOUT_S = 10.0
+BUSY_TIMEOUT_S = 30.0
+_WRITE_LOCKS: dict[Path, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 CLIPS = ("A", "B")
 KINDS = ("test", "attention")
 EXPERIENCE = {
@@ -144,6 +153,12 @@ class Answer:
     experience: str
 
 
+def _write_lock(path: Path) -> threading.Lock:
+    """The lock this process's writers of one database file queue on."""
+    with _LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(path.resolve(), threading.Lock())
+
+
 def database_path() -> Path:
     """Where the server's listening test lives: ``listening.sqlite3`` in the runs folder."""
     return runs_root() / DB_NAME
@@ -183,8 +198,13 @@ class ListeningStore:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, holding the write lock from its start; rolled back on any error."""
-        with self._connect() as connection:
-            connection.execute("BEGIN IMMEDIATE")
+        with self._connect() as connection, _write_lock(self.path):
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:  # another process held the lock too long
+                raise ListeningError(
+                    f"the server is too busy to store this now ({error}); try again"
+                ) from None
             try:
                 yield connection
             except BaseException:
