@@ -11,12 +11,12 @@ on Train (the Full preset, time-limited); the script measures its training speed
 its ``status.json``) alone for ``--baseline`` seconds, then while the students work.
 
 Every student is its own Playwright browser context (cookies, websocket, Streamlit session) in one
-headless Debian Chromium. A student opens ``/generate?seed=<n>`` (page time: until the page is ready),
-presses "Generate and rank" (generate time: until the best piece's audio player or an error), then
-opens Train, Glossary and Home from the navigation (page time each: until the page's heading shows and
-its script run ends). Prints a line per session, the p50/p95 of page and generate times, the teacher's
-run speed alone and under load, and the CPU the server, the browsers and the training took (from
-``/proc``). Exit status 1 when any session failed.
+headless Debian Chromium; they arrive evenly over ``--ramp`` seconds (a class opening a link). A student
+opens ``/generate?seed=<n>`` (page time: until the page is ready), presses "Generate and rank" (generate
+time: until the best piece's audio player or an error), then opens Train, Glossary and Home from the
+navigation (page time each: until the page's heading shows and its script run ends). Prints a line per
+session, the p50/p95 of page and generate times, the teacher's run speed alone and under load, and the
+CPU the server, the browsers and the training took (from ``/proc``). Exit status 1 when any session failed.
 """
 
 from __future__ import annotations
@@ -90,10 +90,14 @@ async def browse(page, timeout_s: float) -> list[float]:
     return times
 
 
-async def one_session(browser, url: str, index: int, timeout_s: float, pages: bool = False) -> SessionResult:
-    """Open the page, press the button, wait for the ranking, browse; never raises."""
+async def one_session(
+    browser, url: str, index: int, timeout_s: float, pages: bool = False, delay_s: float = 0.0
+) -> SessionResult:
+    """After ``delay_s``, open the page, press the button, wait for the ranking, browse; never raises."""
+    await asyncio.sleep(delay_s)
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
+    page.set_default_navigation_timeout(timeout_s * 1000)
     started = time.monotonic()
     result = SessionResult(index, False, float("nan"), float("nan"))
     try:
@@ -122,7 +126,7 @@ async def one_session(browser, url: str, index: int, timeout_s: float, pages: bo
 
 
 async def run_sessions(
-    url: str, sessions: int, timeout_s: float, executable: str, pages: bool
+    url: str, sessions: int, timeout_s: float, executable: str, pages: bool, ramp_s: float
 ) -> list[SessionResult]:
     from playwright.async_api import async_playwright
 
@@ -131,19 +135,20 @@ async def run_sessions(
             executable_path=executable, headless=True, args=CHROMIUM_ARGS
         )
         try:
-            tasks = (one_session(browser, url, i, timeout_s, pages) for i in range(sessions))
+            delays = [ramp_s * i / max(sessions - 1, 1) for i in range(sessions)]
+            tasks = (one_session(browser, url, i, timeout_s, pages, delays[i]) for i in range(sessions))
             return list(await asyncio.gather(*tasks))
         finally:
             await browser.close()
 
 
 def concurrent_sessions(
-    url: str, sessions: int, timeout_s: float, executable: str, pages: bool = False
+    url: str, sessions: int, timeout_s: float, executable: str, pages: bool = False, ramp_s: float = 0.0
 ) -> list[SessionResult]:
-    """Run the sessions on an event loop of their own thread (callers may already run Playwright's sync
-    API, whose loop forbids ``asyncio.run`` in the same thread)."""
+    """Run the sessions (arriving evenly over ``ramp_s`` seconds) on an event loop of their own thread
+    (callers may already run Playwright's sync API, whose loop forbids ``asyncio.run`` in that thread)."""
     with ThreadPoolExecutor(1) as pool:
-        job = run_sessions(url, sessions, timeout_s, executable, pages)
+        job = run_sessions(url, sessions, timeout_s, executable, pages, ramp_s)
         return pool.submit(asyncio.run, job).result()
 
 
@@ -229,7 +234,7 @@ def measure(url: str, args: argparse.Namespace, executable: str, server_pid: int
     exclude = {"browser": [pid for name, pid in roots.items() if name != "browser"]}
     before = cpu_meter.snapshot(roots, exclude)
     started = time.monotonic()
-    results = concurrent_sessions(url, args.sessions, args.timeout, executable, pages=True)
+    results = concurrent_sessions(url, args.sessions, args.timeout, executable, True, args.ramp)
     wall = time.monotonic() - started
     after = cpu_meter.snapshot(roots, exclude)
     if teacher:
@@ -259,6 +264,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-teacher-run", dest="teacher_run", action="store_false")
     parser.add_argument("--teacher-minutes", type=float, default=20.0, help="time limit of the teacher's run")
     parser.add_argument("--baseline", type=float, default=30.0, help="seconds to time the run alone")
+    parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which the students arrive")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--log", type=Path, help="keep the started server's log here")
     parser.add_argument(
