@@ -29,10 +29,12 @@ from core.models.satb_tokens import (
     ABS_REST,
     COND_DIM,
     HOLD,
+    LOWEST,
     N_ABSOLUTE,
     N_ARTICULATIONS,
     REST,
     REST_ART,
+    TONIC_COLUMNS,
     VOCAB,
     sounding_state,
     valid_slots,
@@ -195,12 +197,43 @@ def token_nll(logits: torch.Tensor, tokens: torch.Tensor, voices: slice = slice(
     return -picked[..., voices].sum(-1)
 
 
+PAIRS = tuple((upper, lower) for upper in range(N_VOICES) for lower in range(upper + 1, N_VOICES))
+CRITIC_WIDTH = N_VOICES * STATE_WIDTH + len(PAIRS) * 12 + N_VOICES * 12 + COND_DIM
+"""Per step: the voices' state one-hots, the interval class of every voice pair, every voice's scale
+degree, and the conditioning."""
+
+
+def _circular_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``out[..., k] = Σ_j a[..., (j + k) % 12] · b[..., j]``: the distribution of ``(x − y) mod 12`` for
+    independent ``x ~ a`` and ``y ~ b`` (exact for one-hots; bilinear, so relaxed inputs pass gradients)."""
+    rolled = torch.stack([a.roll(-shift, dims=-1) for shift in range(12)], dim=-2)
+    return (rolled @ b.unsqueeze(-1)).squeeze(-1)
+
+
+def critic_input(pitch: torch.Tensor, articulation: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+    """The discriminator's input ``[B, T, CRITIC_WIDTH]`` from the voices' pitch one-hots ``[B, T, 4, 53]``
+    (absolute pitch, or rest), articulation one-hots ``[B, T, 4, 3]`` and conditioning ``[B, T, COND_DIM]``.
+
+    Besides the one-hots it hears what a musician hears: the interval class between every two voices
+    (unisons and octaves, fifths, thirds…) and each voice's scale degree in the key of the conditioning.
+    """
+    classes = torch.arange(N_ABSOLUTE, device=pitch.device) + LOWEST
+    to_class = F.one_hot(classes % 12, 12).to(pitch.dtype)
+    pitch_class = pitch[..., :N_ABSOLUTE] @ to_class  # [B, T, 4, 12], zero for a rest
+    intervals = [_circular_correlation(pitch_class[..., u, :], pitch_class[..., v, :]) for u, v in PAIRS]
+    tonic = cond[..., TONIC_COLUMNS].unsqueeze(-2).expand_as(pitch_class)
+    degrees = _circular_correlation(pitch_class, tonic)
+    return torch.cat(
+        [pitch.flatten(2), articulation.flatten(2), *intervals, degrees.flatten(2), cond], dim=-1
+    )
+
+
 class SATBDiscriminator(nn.Module):
     """Bidirectional LSTM over the four voices' states and the conditioning → one logit per sequence."""
 
     def __init__(self, cfg: SATBNetConfig) -> None:
         super().__init__()
-        self.embed = nn.Linear(N_VOICES * STATE_WIDTH + COND_DIM, cfg.d_embed)
+        self.embed = nn.Linear(CRITIC_WIDTH, cfg.d_embed)
         self.lstm = nn.LSTM(
             cfg.d_embed,
             cfg.d_hidden,
@@ -213,12 +246,19 @@ class SATBDiscriminator(nn.Module):
         self.out = nn.Linear(4 * cfg.d_hidden, 1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(logits ``[B]``, pooled features ``[B, 4 * d_hidden]``) of inputs ``[B, T, 4 * 56 + COND_DIM]``:
-        per step the four voices' pitch one-hots ``[4, 53]``, articulation one-hots ``[4, 3]`` (flattened,
-        in that order) and the conditioning."""
+        """(logits ``[B]``, pooled features ``[B, 4 * d_hidden]``) of :func:`critic_input` ``[B, T, F]``."""
         hidden, _ = self.lstm(torch.tanh(self.embed(x)))
         features = torch.cat([hidden.mean(dim=1), hidden.amax(dim=1)], dim=-1)
         return self.out(self.drop(features)).squeeze(-1), features
 
 
-__all__ = ["FILL", "HOLD", "REST", "SATBDiscriminator", "SATBGenerator", "SATBNetConfig", "token_nll"]
+__all__ = [
+    "FILL",
+    "HOLD",
+    "REST",
+    "SATBDiscriminator",
+    "SATBGenerator",
+    "SATBNetConfig",
+    "critic_input",
+    "token_nll",
+]

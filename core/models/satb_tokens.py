@@ -47,6 +47,8 @@ BUCKET_EDGES = (0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
 """Distances (steps) at which a new count-down bucket starts; one more bucket means "no phrase end"."""
 N_BUCKETS = len(BUCKET_EDGES) + 1
 COND_DIM = len(METRE_FEATURES) + N_KEYS + N_MODES + 1 + 2 * N_BUCKETS
+TONIC_COLUMNS = slice(len(METRE_FEATURES), len(METRE_FEATURES) + N_KEYS)
+"""Where the tonic's one-hot lies in a conditioning vector."""
 
 
 def valid_slots() -> torch.Tensor:

@@ -35,7 +35,7 @@ from core.models.objectives import (
     gradient_penalty,
     interpolate,
 )
-from core.models.satb import SATBDiscriminator, SATBGenerator, SATBNetConfig, token_nll
+from core.models.satb import SATBDiscriminator, SATBGenerator, SATBNetConfig, critic_input, token_nll
 from core.models.satb_sampling import Rollout, roll_out, sample
 from core.models.satb_tokens import COND_DIM, state_one_hot
 from core.training.config import FamilyConfig
@@ -69,6 +69,8 @@ class SATBTrainConfig(FamilyConfig):
     objective: str = "nonsaturating"
     estimator: str = "reinforce"
     d_steps: int = 1
+    d_warmup: int = 0
+    """The first this many adversarial steps train only the discriminator (the generator waits)."""
     mle_weight: float = 1.0
     adv_weight: float = 1.0
     label_smoothing: float = 0.1
@@ -89,7 +91,7 @@ class SATBTrainConfig(FamilyConfig):
             raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, not {self.estimator!r}")
         if self.estimator == "reinforce" and self.objective == "feature_matching":
             raise ValueError("feature matching needs gradients through the samples: use estimator gumbel")
-        if self.batch_size < 2 or self.mle_steps < 0 or self.gan_steps < 0 or self.d_steps < 1:
+        if self.batch_size < 2 or min(self.mle_steps, self.gan_steps, self.d_warmup) < 0 or self.d_steps < 1:
             raise ValueError("batch_size must be at least 2, d_steps at least 1, step counts non-negative")
 
     def generator_lr(self, step: int) -> float:
@@ -110,13 +112,8 @@ def clip(module: nn.Module, limit: float) -> float:
     return float(nn.utils.clip_grad_norm_(module.parameters(), limit if limit > 0 else float("inf")))
 
 
-def critic_input(pitch: torch.Tensor, articulation: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-    """The discriminator's input ``[B, T, F]``: the voices' state one-hots, then the conditioning."""
-    return torch.cat([pitch.flatten(2), articulation.flatten(2), cond], dim=-1)
-
-
 def with_instance_noise(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Instance noise on the voice states of a :func:`critic_input` (the conditioning stays clean)."""
+    """Instance noise on a :func:`~core.models.satb.critic_input` (the conditioning columns stay clean)."""
     if sigma <= 0:
         return x
     states = x.shape[-1] - COND_DIM
@@ -170,10 +167,10 @@ class SATBTrainer:
         for group in self.opt_d.param_groups:
             group["lr"] = cfg.lr_d
         tokens, cond = self.batch(batch_rng)
+        if self.step == cfg.mle_steps and self.mle_generator is None:  # to compare the GAN with its start
+            self.mle_generator = {k: v.detach().clone() for k, v in self.g.state_dict().items()}
         record = self.mle_step(tokens, cond) if self.step < cfg.mle_steps else self.gan_step(tokens, cond)
         self.step += 1
-        if self.step == cfg.mle_steps and cfg.gan_steps > 0:  # kept to compare the GAN with its start
-            self.mle_generator = {k: v.detach().clone() for k, v in self.g.state_dict().items()}
         if cfg.run.eval_every and (self.step % cfg.run.eval_every == 0 or self.step == self.total_steps):
             record["valid_nll"] = self.valid_nll()
         record.update(lr_g=self.opt_g.param_groups[0]["lr"], lr_d=cfg.lr_d, windows=cfg.batch_size)
@@ -202,6 +199,8 @@ class SATBTrainer:
         record: dict = {}
         for _ in range(cfg.d_steps):
             record = self.discriminator_step(real, fake_x.detach())
+        if self.step - cfg.mle_steps < cfg.d_warmup:
+            return record
         adversarial = self.adversarial_loss(z, fake, fake_x, real, cond)
         loss = cfg.adv_weight * adversarial
         if cfg.mle_weight > 0:
@@ -300,10 +299,13 @@ class SATBTrainer:
         return state
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore a ``last.pt``; one without a discriminator (a likelihood-only checkpoint whose
+        discriminator was left out) starts the adversarial phase with a fresh one."""
         self.g.load_state_dict(state["model"])
-        self.d.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["optim"]["g"])
-        self.opt_d.load_state_dict(state["optim"]["d"])
+        if "discriminator" in state:
+            self.d.load_state_dict(state["discriminator"])
+            self.opt_d.load_state_dict(state["optim"]["d"])
         self.mle_generator = state.get("mle_generator")
 
     def selection_score(self, record: dict) -> float | None:

@@ -7,7 +7,15 @@ import pytest
 import torch
 
 from core.models.base import SampleRequest
-from core.models.satb import FILL, SATBDiscriminator, SATBGenerator, SATBNetConfig, token_nll
+from core.models.satb import (
+    CRITIC_WIDTH,
+    FILL,
+    SATBDiscriminator,
+    SATBGenerator,
+    SATBNetConfig,
+    critic_input,
+    token_nll,
+)
 from core.models.satb_sampling import (
     Conditions,
     draw_tokens,
@@ -204,7 +212,7 @@ def test_likelihood_training_learns_a_fixed_piece() -> None:
 
 def test_discriminator_gives_one_logit_per_piece_and_passes_gradients() -> None:
     critic = SATBDiscriminator(TINY)
-    x = torch.rand(5, 12, 4 * 56 + COND_DIM, requires_grad=True)
+    x = torch.rand(5, 12, CRITIC_WIDTH, requires_grad=True)
     logits, features = critic(x)
     assert logits.shape == (5,) and features.shape == (5, 4 * TINY.d_hidden)
     logits.sum().backward()
@@ -248,3 +256,17 @@ def test_the_same_seed_gives_the_same_pieces_and_pieces_become_voices() -> None:
     assert voices.range_problem() is None
     rolls = tokens_to_samples(tokens, conditions.phrase_end, 48)
     assert np.array_equal(rolls.voices[0], voices.pitch)
+
+
+def test_the_critic_hears_intervals_between_voices_and_scale_degrees() -> None:
+    pitch, onset = chorale_bar()  # C5 E4 G3 C3: C major, the bass and soprano two octaves apart
+    tokens = torch.from_numpy(encode(pitch, onset)).long()[None]
+    cond = free_conditions(1, 16, 2, seed=0, tonic=0, mode=0).tensor()
+    x = critic_input(*state_one_hot(tokens), cond)[0, 0]
+    start = 4 * 56
+    intervals = x[start : start + 6 * 12].view(6, 12)
+    assert intervals[2].argmax() == 0  # soprano–bass: an octave (or unison) class
+    assert intervals[1].argmax() == 5  # soprano C5 − tenor G3: 5 semitones mod 12
+    degrees = x[start + 72 : start + 72 + 48].view(4, 12)
+    assert degrees.argmax(-1).tolist() == [0, 4, 7, 0]  # C, E, G, C in C major
+    assert x.shape == (CRITIC_WIDTH,)

@@ -118,3 +118,13 @@ def test_rewards_follow_the_objective() -> None:
     assert torch.allclose(non_saturating, torch.nn.functional.logsigmoid(logits))
     assert torch.allclose(sequence_rewards("minimax", logits), torch.nn.functional.softplus(logits))
     assert torch.allclose(sequence_rewards("wgan_gp", logits), logits)
+
+
+def test_during_the_warm_up_only_the_discriminator_learns(corpus: Path, tmp_path: Path) -> None:
+    cfg = tiny_config(corpus, gan_steps=2, d_warmup=2)
+    assert train_run(SATBTrainer, cfg, tmp_path / "run").state == "finished"
+    last = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
+    for name, value in last["model"].items():
+        assert torch.equal(value, last["mle_generator"][name]), name
+    gan = [record for record in read_metrics(tmp_path / "run") if record.get("phase") == "gan"]
+    assert gan and all("loss_d" in record and "loss_adv" not in record for record in gan)
