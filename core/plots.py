@@ -360,7 +360,8 @@ def critic_figure(roll: PianoRoll, per_step: np.ndarray, probability: float, tit
     fig.update_xaxes(type="category", tickvals=[labels[i] for i in starts])
     bar_numbers = [str(i // roll.steps_per_bar + 1) for i in starts]
     fig.update_xaxes(ticktext=bar_numbers, title_text="time (bars)", row=2)
-    fig.update_yaxes(title_text="pitch", type="category", row=1, col=1)
+    octaves = [name for name in roll_trace.y if name.startswith("C") and not name.startswith("C#")]
+    fig.update_yaxes(title_text="pitch", type="category", tickvals=octaves, ticktext=octaves, row=1, col=1)
     fig.update_yaxes(title_text="logit per step", row=2, col=1)
     verdict = f"D(x) = {probability:.2f}: the discriminator's probability that this is real music"
     return _layout(fig, title or verdict, "", "", height=560, showlegend=False, bargap=0.05)
@@ -396,6 +397,7 @@ def lab_history_figure(actions: Sequence[str], d_real: Sequence[float], d_fake: 
             line={"color": color}, hovertemplate="after %{customdata}: %{y:.3f}<extra>" + name + "</extra>",
         ))  # fmt: skip
     fig.update_yaxes(range=[0, 1])
+    fig.update_xaxes(dtick=1)
     return _layout(fig, "The two players so far", "action (count)", "probability", height=320)
 
 
