@@ -11,7 +11,8 @@ on Train (the Full preset, time-limited); the script measures its training speed
 its ``status.json``) alone for ``--baseline`` seconds, then while the students work.
 
 Every student is its own Playwright browser context (cookies, websocket, Streamlit session) in one
-headless Debian Chromium; they arrive evenly over ``--ramp`` seconds (a class opening a link). A student
+headless Debian Chromium, run at a lower priority (``--browser-nice``: a class's browsers run on the
+students' own computers, not on the server); they arrive evenly over ``--ramp`` seconds. A student
 opens ``/generate?seed=<n>`` (page time: until the page is ready), presses "Generate and rank" (generate
 time: until the best piece's audio player or an error), then opens Train, Glossary and Home from the
 navigation (page time each: until the page's heading shows and its script run ends). Prints a line per
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -97,7 +99,7 @@ async def one_session(
     await asyncio.sleep(delay_s)
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
-    page.set_default_navigation_timeout(timeout_s * 1000)
+    page.set_default_timeout(timeout_s * 1000)
     started = time.monotonic()
     result = SessionResult(index, False, float("nan"), float("nan"))
     try:
@@ -126,7 +128,7 @@ async def one_session(
 
 
 async def run_sessions(
-    url: str, sessions: int, timeout_s: float, executable: str, pages: bool, ramp_s: float
+    url: str, sessions: int, timeout_s: float, executable: str, pages: bool, ramp_s: float, when_done=None
 ) -> list[SessionResult]:
     from playwright.async_api import async_playwright
 
@@ -137,18 +139,28 @@ async def run_sessions(
         try:
             delays = [ramp_s * i / max(sessions - 1, 1) for i in range(sessions)]
             tasks = (one_session(browser, url, i, timeout_s, pages, delays[i]) for i in range(sessions))
-            return list(await asyncio.gather(*tasks))
+            results = list(await asyncio.gather(*tasks))
+            if when_done:
+                when_done()  # while the browser's processes still exist (their CPU time is read from them)
+            return results
         finally:
             await browser.close()
 
 
 def concurrent_sessions(
-    url: str, sessions: int, timeout_s: float, executable: str, pages: bool = False, ramp_s: float = 0.0
+    url: str,
+    sessions: int,
+    timeout_s: float,
+    executable: str,
+    pages: bool = False,
+    ramp_s: float = 0.0,
+    when_done=None,
 ) -> list[SessionResult]:
     """Run the sessions (arriving evenly over ``ramp_s`` seconds) on an event loop of their own thread
-    (callers may already run Playwright's sync API, whose loop forbids ``asyncio.run`` in that thread)."""
+    (callers may already run Playwright's sync API, whose loop forbids ``asyncio.run`` in that thread);
+    ``when_done()`` is called when the last session ended, before the browser closes."""
     with ThreadPoolExecutor(1) as pool:
-        job = run_sessions(url, sessions, timeout_s, executable, pages, ramp_s)
+        job = run_sessions(url, sessions, timeout_s, executable, pages, ramp_s, when_done)
         return pool.submit(asyncio.run, job).result()
 
 
@@ -234,9 +246,13 @@ def measure(url: str, args: argparse.Namespace, executable: str, server_pid: int
     exclude = {"browser": [pid for name, pid in roots.items() if name != "browser"]}
     before = cpu_meter.snapshot(roots, exclude)
     started = time.monotonic()
-    results = concurrent_sessions(url, args.sessions, args.timeout, executable, True, args.ramp)
-    wall = time.monotonic() - started
-    after = cpu_meter.snapshot(roots, exclude)
+    ended: dict = {}
+
+    def when_done() -> None:
+        ended["at"], ended["cpu"] = time.monotonic(), cpu_meter.snapshot(roots, exclude)
+
+    results = concurrent_sessions(url, args.sessions, args.timeout, executable, True, args.ramp, when_done)
+    wall, after = ended["at"] - started, ended["cpu"]
     if teacher:
         report["teacher_steps_per_s_under_load"] = round(
             (teacher.step() - start_step) / (time.monotonic() - start_time), 3
@@ -247,6 +263,16 @@ def measure(url: str, args: argparse.Namespace, executable: str, server_pid: int
     report["machine_busy_share"] = round((after.machine - before.machine) / (wall * cores), 3)
     report["load_average"] = os.getloadavg()[0]
     return {"results": results, "summary": {**summary(results, wall), **report}}
+
+
+def niced(executable: str, niceness: int, folder: Path) -> str:
+    """A launcher that runs the browser at a lower priority (``nice``); the browser itself when 0."""
+    if not niceness:
+        return executable
+    launcher = folder / "chromium-niced"
+    launcher.write_text(f'#!/bin/sh\nexec nice -n {int(niceness)} {shlex.quote(executable)} "$@"\n')
+    launcher.chmod(0o755)
+    return str(launcher)
 
 
 def print_tracebacks(log: Path, limit: int = 3) -> None:
@@ -265,6 +291,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--teacher-minutes", type=float, default=20.0, help="time limit of the teacher's run")
     parser.add_argument("--baseline", type=float, default=30.0, help="seconds to time the run alone")
     parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which the students arrive")
+    parser.add_argument(
+        "--browser-nice",
+        type=int,
+        default=10,
+        help="run the browsers at this lower priority (0: as the server); a class's browsers are elsewhere",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--log", type=Path, help="keep the started server's log here")
     parser.add_argument(
@@ -284,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="gms-load-") as folder:
         runs_dir = Path(folder)
+        executable = niced(executable, args.browser_nice, runs_dir)
         os.environ["GMS_RUNS_DIR"] = str(runs_dir)  # the teacher's run goes where the server looks
         started: list = []
         server = nullcontext(args.url) if args.url else streamlit_server(
