@@ -6,7 +6,8 @@ sound), ``restrike`` (a pitch that already sounded is struck again) and, when vo
 many notes sound). Onsets follow from the samples: a pitch that starts sounding has an onset; a held pitch
 has one only when re-struck, so ``onset ⊆ active`` always. Free-running samples are hard 0/1 frames whose
 gradients pass straight-through a relaxation (sigmoid of the Gumbel/logistic-perturbed logits), so a
-discriminator can train the generator.
+discriminator can train the generator; the free run's loop and its differentiable replay are in
+``core.models.lstm_gan_sampling``.
 
 Discriminator: a bidirectional LSTM over the frames, mean- and max-pooled, one logit per sequence.
 """
@@ -20,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.base import SampleRequest, Samples
+from core.models.lstm_gan_sampling import Draws, dropout_mask, free_running, relaxed_frames
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,11 @@ class LSTMGenerator(nn.Module):
         state = torch.tanh(self.init_state(z)).view(z.shape[0], 2, layers, hidden)
         return state[:, 0].transpose(0, 1).contiguous(), state[:, 1].transpose(0, 1).contiguous()
 
+    def output_layers(self) -> list[nn.Linear]:
+        """The heads in the order their logits are stacked: pitch, re-strike, then count if voice-aware."""
+        heads = [self.pitch_head, self.restrike_head]
+        return [*heads, self.count_head] if self.count_head is not None else heads
+
     def _heads(self, h: torch.Tensor) -> GeneratorOutput:
         h = self.drop(h)
         count = self.count_head(h) if self.count_head is not None else None
@@ -105,20 +112,16 @@ class LSTMGenerator(nn.Module):
     ) -> GeneratorOutput:
         """Teacher-force on ``teacher`` [B, T, 2P] and/or free-run ``noise.shape[1]`` steps.
 
-        Both modes live in one call so DistributedDataParallel sees a single forward per backward.
+        Both modes live in one call so DistributedDataParallel sees a single forward per backward; with
+        both, the free run's replay and the teacher-forced pass share one batched LSTM pass.
         """
-        out = GeneratorOutput()
-        if teacher is not None:
-            out = self.teacher_forced(z, noise, teacher)
-        if free_run:
-            out.frames = self.free_run(z, noise, temperature, relax_tau, generator)
-        return out
+        if not free_run:
+            return self.teacher_forced(z, noise, teacher) if teacher is not None else GeneratorOutput()
+        draws = self.draw(z, noise, temperature, generator)
+        return self.replay(z, noise, draws, temperature, relax_tau, teacher)
 
     def _step(self, x: torch.Tensor, hs: list[torch.Tensor], cs: list[torch.Tensor]) -> torch.Tensor:
-        """One time step of ``self.lstm`` with its own weights, updating ``hs``/``cs`` in place.
-
-        ``torch.lstm_cell`` per layer is 2–4× faster than calling ``nn.LSTM`` on length-1 sequences.
-        """
+        """One time step of ``self.lstm`` with its own weights, updating ``hs``/``cs`` in place."""
         lstm = self.lstm
         for layer in range(lstm.num_layers):
             if layer > 0:
@@ -147,23 +150,84 @@ class LSTMGenerator(nn.Module):
     ) -> torch.Tensor:
         """Sample ``noise.shape[1]`` frames, each fed back as the next input.
 
+        Where gradients are wanted, the frames carry straight-through gradients (see :meth:`replay`).
         With ``threshold`` the per-pitch decisions are "probability ≥ threshold" instead of samples.
         """
+        if threshold is not None:
+            return self._threshold_run(z, noise, temperature, threshold)
+        draws = self.draw(z, noise, temperature, generator)
+        if not (torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters())):
+            return draws.frames
+        return self.replay(z, noise, draws, temperature, relax_tau).frames
+
+    @torch.no_grad()
+    def draw(
+        self,
+        z: torch.Tensor,
+        noise: torch.Tensor,
+        temperature: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> Draws:
+        """The free run's hard frames, step by step, without building a graph (see ``free_running``)."""
+        return free_running(self, z, noise, temperature, generator)
+
+    def replay(
+        self,
+        z: torch.Tensor,
+        noise: torch.Tensor,
+        draws: Draws,
+        temperature: float = 1.0,
+        relax_tau: float = 0.5,
+        teacher: torch.Tensor | None = None,
+    ) -> GeneratorOutput:
+        """The free run again as one differentiable pass over the drawn frames.
+
+        The fed-back frames are detached (gradients through 64 chained relaxations exploded, generator
+        gradient norm ~5e6; they still flow through the LSTM state), so the free run's hidden states are
+        those of a teacher-forced pass over its own frames, with its own dropout masks. The returned
+        ``frames`` equal ``draws.frames``; their gradients pass straight-through the relaxations (sigmoid of
+        the perturbed logits). With ``teacher``, its teacher-forced logits come in the same pass.
+        """
+        cfg, batch = self.cfg, z.shape[0]
+        inputs = torch.cat([F.pad(draws.frames[:, :-1], (0, 0, 1, 0)), noise], dim=-1)
+        h0, c0 = self.initial_state(z)
+        masks = draws.masks
+        if teacher is not None:
+            inputs = torch.cat([inputs, torch.cat([F.pad(teacher[:, :-1], (0, 0, 1, 0)), noise], dim=-1)])
+            h0, c0 = h0.repeat(1, 2, 1), c0.repeat(1, 2, 1)
+            masks = [None if m is None else torch.cat([m, dropout_mask(m, cfg.g_dropout)]) for m in masks]
+        hidden = inputs
+        for layer in range(cfg.g_layers):
+            if layer > 0 and masks[layer - 1] is not None:
+                hidden = hidden * masks[layer - 1].to(hidden.dtype)
+            names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            weights = [getattr(self.lstm, f"{name}_l{layer}") for name in names]
+            state = (h0[layer : layer + 1], c0[layer : layer + 1])
+            hidden = torch.lstm(hidden, state, weights, True, 1, 0.0, self.training, False, True)[0]
+        if masks[-1] is not None:
+            hidden = hidden * masks[-1].to(hidden.dtype)
+        heads = self.output_layers()
+        logits = F.linear(hidden, torch.cat([h.weight for h in heads]), torch.cat([h.bias for h in heads]))
+        logits = logits.float()
+        n = cfg.n_pitches
+        out = GeneratorOutput(frames=relaxed_frames(logits[:batch], draws, n, temperature * relax_tau))
+        if teacher is not None:
+            tail = logits[batch:]
+            out.pitch, out.restrike = tail[..., :n], tail[..., n : 2 * n]
+            out.count = tail[..., 2 * n :] if cfg.voices else None
+        return out
+
+    def _threshold_run(
+        self, z: torch.Tensor, noise: torch.Tensor, temperature: float, threshold: float
+    ) -> torch.Tensor:
+        """Frames decided by :func:`threshold_frame` step by step (no sampling)."""
         h0, c0 = self.initial_state(z)
         hs, cs = list(h0.unbind(0)), list(c0.unbind(0))
         previous = noise.new_zeros(noise.shape[0], self.cfg.frame_dim)
         frames = []
         for t in range(noise.shape[1]):
-            # the fed-back frame is detached: gradients through 64 chained relaxations exploded
-            # (generator gradient norm ~5e6); they still flow through the LSTM state
-            hidden = self._step(torch.cat([previous.detach(), noise[:, t]], dim=-1), hs, cs)
-            logits = self._heads(hidden)
-            if threshold is None:
-                previous = sample_frame(
-                    logits, previous.detach(), self.cfg, temperature, relax_tau, generator
-                )
-            else:
-                previous = threshold_frame(logits, previous, self.cfg, temperature, threshold)
+            hidden = self._step(torch.cat([previous, noise[:, t]], dim=-1), hs, cs)
+            previous = threshold_frame(self._heads(hidden), previous, self.cfg, temperature, threshold)
             frames.append(previous)
         return torch.stack(frames, dim=1)
 
@@ -198,63 +262,6 @@ def sample_latents(
     z = torch.randn(batch, cfg.latent_dim, generator=generator, device=device)
     noise = torch.randn(batch, steps, cfg.noise_dim, generator=generator, device=device)
     return z, noise
-
-
-def _uniform(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    u = torch.rand(like.shape, generator=generator, device=like.device, dtype=like.dtype)
-    return u.clamp(1e-6, 1.0 - 1e-6)
-
-
-def _straight_through(hard: torch.Tensor, soft: torch.Tensor) -> torch.Tensor:
-    return hard + (soft - soft.detach()) if soft.requires_grad else hard
-
-
-def _relaxed_bernoulli(
-    logits: torch.Tensor, relax_tau: float, generator: torch.Generator | None
-) -> torch.Tensor:
-    """Bernoulli sample of ``sigmoid(logits)`` with a logistic-noise straight-through gradient."""
-    u = _uniform(logits, generator)
-    perturbed = logits + torch.log(u) - torch.log1p(-u)
-    return _straight_through((perturbed > 0).to(logits.dtype), torch.sigmoid(perturbed / relax_tau))
-
-
-def _relaxed_top_k(
-    scores: torch.Tensor, k: torch.Tensor, relax_tau: float, generator: torch.Generator | None
-) -> torch.Tensor:
-    """Gumbel top-k: a set of ``k`` pitches (per row) drawn without replacement by softmax weights."""
-    u = _uniform(scores, generator)
-    perturbed = scores - torch.log(-torch.log(u))
-    ranked = perturbed.detach().sort(dim=-1, descending=True).values
-    n = scores.shape[-1]
-    kth = ranked.gather(-1, (k - 1).clamp(min=0).unsqueeze(-1))
-    next_ = ranked.gather(-1, k.clamp(max=n - 1).unsqueeze(-1))
-    threshold = (kth + next_) / 2
-    threshold = torch.where(k.unsqueeze(-1) == 0, ranked[:, :1] + 1.0, threshold)
-    threshold = torch.where(k.unsqueeze(-1) >= n, ranked[:, -1:] - 1.0, threshold)
-    hard = (perturbed.detach() > threshold).to(scores.dtype)
-    return _straight_through(hard, torch.sigmoid((perturbed - threshold) / relax_tau))
-
-
-def sample_frame(
-    logits: GeneratorOutput,
-    previous: torch.Tensor,
-    cfg: ModelConfig,
-    temperature: float,
-    relax_tau: float,
-    generator: torch.Generator | None,
-) -> torch.Tensor:
-    """One frame ``[B, 2P]`` from one step's logits and the previous frame (sampled in fp32)."""
-    pitch = logits.pitch.float() / temperature
-    if logits.count is not None:
-        count = logits.count.detach().float()
-        k = (count / temperature - torch.log(-torch.log(_uniform(count, generator)))).argmax(-1)
-        active = _relaxed_top_k(pitch, k, relax_tau, generator)
-    else:
-        active = _relaxed_bernoulli(pitch, relax_tau, generator)
-    restrike = _relaxed_bernoulli(logits.restrike.float() / temperature, relax_tau, generator)
-    was_active = previous[:, : cfg.n_pitches]
-    onset = active * (1.0 - was_active * (1.0 - restrike))
-    return torch.cat([active, onset], dim=-1)
 
 
 def threshold_frame(

@@ -3,8 +3,10 @@
 A run has two phases: ``mle`` (teacher-forced maximum likelihood, as C-RNN-GAN pretrains) for
 ``mle_steps``, then ``gan`` (adversarial, with an MLE term kept) for ``gan_steps``. One adversarial
 iteration reads straight down: sample once; update D ``d_steps`` times on real and (detached) fake
-windows; update G through the frozen D. Every step seeds its own random streams from (seed, step, rank),
-so a resumed run continues exactly. Under torchrun both networks train with DistributedDataParallel.
+windows; update G through the frozen D. With ``g_first`` (C-RNN-GAN's order) G's gradient is taken through
+D before D's update, and one discriminator pass serves both updates. Every step seeds its own random
+streams from (seed, step, rank), so a resumed run continues exactly. Under torchrun both networks train
+with DistributedDataParallel.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class GANTrainConfig(FamilyConfig):
     gp_weight: float = 10.0
     relax_tau: float = 0.5
     grad_clip: float = 1.0
+    g_first: bool = False
+    """C-RNN-GAN's update order: G through D as it was, then D, from one discriminator pass (objectives on
+    logits, one D step); off: D first, then G through the updated D."""
 
     @property
     def total_steps(self) -> int:
@@ -173,20 +178,67 @@ class GANTrainer:
         with autocast(ctx):
             out = as_float(self.g(z, noise, teacher=teacher, free_run=True, relax_tau=cfg.relax_tau))
         record: dict = {}
-        for _ in range(cfg.d_steps):
-            record = self.discriminator_step(real, out.frames)
-        adversarial = self.adversarial_loss(real, out.frames)
-        loss = cfg.adv_weight * adversarial
+        if self.shares_d_pass():
+            record, adversarial, grad_frames = self.joint_step(real, out.frames)
+            tensors, grads = [out.frames], [grad_frames]
+        else:
+            for _ in range(cfg.d_steps):
+                record = self.discriminator_step(real, out.frames)
+            adversarial = self.adversarial_loss(real, out.frames)
+            tensors, grads = [cfg.adv_weight * adversarial], [None]
+        loss = cfg.adv_weight * adversarial.detach()
         if teacher is not None:
             nll, _ = mle_loss(out, real, cfg.net)
-            loss = loss + cfg.mle_weight * nll
+            tensors, grads = [*tensors, cfg.mle_weight * nll], [*grads, None]
+            loss = loss + cfg.mle_weight * nll.detach()
             record["mle_nll"] = float(nll.detach())
         self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
+        torch.autograd.backward(tensors, grads)
         record["grad_norm_g"] = clip(self.g, cfg.grad_clip)
         self.opt_g.step()
-        record.update(loss_g=float(loss.detach()), loss_adv=float(adversarial.detach()))
+        record.update(loss_g=float(loss), loss_adv=float(adversarial.detach()))
         return record
+
+    def shares_d_pass(self) -> bool:
+        """Whether one discriminator pass serves both updates (see ``GANTrainConfig.g_first``)."""
+        cfg = self.cfg
+        return cfg.g_first and cfg.d_steps == 1 and cfg.objective in ("minimax", "nonsaturating")
+
+    def joint_step(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[dict, torch.Tensor, torch.Tensor]:
+        """D's update and G's adversarial gradient from one D pass on real and fake frames, as C-RNN-GAN
+        orders them (G's gradient through D before D's update); returns (record, G's adversarial loss, its
+        gradient with respect to ``fake``).
+
+        D is applied to each sequence on its own and gives one logit per sequence, so the input gradient of
+        a fake sequence under D's loss is that of its logit times dL_D/dlogit; times dL_G/dlogit over
+        dL_D/dlogit it is the input gradient under G's loss, exactly.
+        """
+        cfg, batch = self.cfg, real.shape[0]
+        fake = fake.detach().requires_grad_(True)
+        inputs = torch.cat([real, fake])
+        with autocast(self.ctx):
+            logits, _ = self.d(with_instance_noise(inputs, cfg.instance_noise))
+        logits = logits.float()
+        logits.retain_grad()
+        d_real, d_fake = logits[:batch], logits[batch:]
+        loss = discriminator_loss(cfg.objective, d_real, d_fake, 1.0 - cfg.label_smoothing)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        fake_logits = d_fake.detach().requires_grad_(True)
+        adversarial = generator_loss(cfg.objective, fake_logits)
+        (g_upstream,) = torch.autograd.grad(cfg.adv_weight * adversarial, fake_logits)
+        d_upstream = logits.grad[batch:]
+        ratio = torch.where(d_upstream != 0, g_upstream / d_upstream, torch.zeros_like(d_upstream))
+        grad_fake = fake.grad * ratio.view(-1, *[1] * (fake.dim() - 1))
+        grad_d = clip(self.d, cfg.grad_clip)
+        self.opt_d.step()
+        record = {
+            "loss_d": float(loss.detach()),
+            "grad_norm_d": grad_d,
+            "d_real": float(torch.sigmoid(d_real.detach()).mean()),
+            "d_fake": float(torch.sigmoid(d_fake.detach()).mean()),
+        }
+        return record, adversarial.detach(), grad_fake
 
     def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict:
         """One discriminator update on real and (detached) fake frames in a single forward pass."""

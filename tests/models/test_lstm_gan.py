@@ -12,11 +12,11 @@ from core.models.lstm_gan import (
     LSTMDiscriminator,
     LSTMGenerator,
     ModelConfig,
-    _relaxed_top_k,
     _set_nll,
     mle_loss,
     sample_latents,
 )
+from core.models.lstm_gan_sampling import relaxed_frames, top_k_cut
 from core.models.objectives import discriminator_loss, generator_loss, gradient_penalty, interpolate
 from core.music.quality import compare_stats, nearest_distance, quality_score, roll_stats
 
@@ -78,11 +78,14 @@ def test_free_run_is_reproducible_and_passes_gradients_straight_through() -> Non
     assert float(model.pitch_head.weight.grad.abs().sum()) > 0
 
 
-def test_relaxed_top_k_picks_exactly_k_pitches() -> None:
+def test_top_k_cut_keeps_exactly_k_pitches() -> None:
     scores = torch.randn(6, 10)
     k = torch.tensor([0, 1, 2, 4, 9, 10])
-    chosen = _relaxed_top_k(scores, k, 0.5, torch.Generator().manual_seed(0))
-    assert chosen.sum(-1).tolist() == k.float().tolist()
+    kept = scores > top_k_cut(scores, k, most=10, margin=1.0)
+    assert kept.sum(-1).tolist() == k.tolist()
+    few = torch.tensor([0, 1, 2, 3, 3, 1])  # a partial top-k (most=3) gives the same sets
+    partial = scores > top_k_cut(scores, few, most=3, margin=1.0)
+    assert torch.equal(partial, scores > top_k_cut(scores, few, most=10, margin=1.0))
 
 
 def test_set_nll_matches_plackett_luce_by_hand() -> None:
@@ -164,3 +167,40 @@ def test_free_running_steps_match_the_teacher_forced_lstm() -> None:
             pitch.append(model.pitch_head(model._step(torch.cat([previous, noise[:, t]], -1), hs, cs)))
             previous = frames[:, t]
     assert torch.allclose(torch.stack(pitch, 1), teacher.pitch, atol=1e-5)
+
+
+@pytest.mark.parametrize("voices", [True, False])
+def test_replay_retakes_the_drawn_decisions_with_the_gradients_of_a_step_by_step_graph(voices: bool) -> None:
+    cfg = ModelConfig(**{**TINY.__dict__, "voices": voices})
+    model = LSTMGenerator(cfg).eval()
+    z, noise = sample_latents(3, 8, cfg, generator=torch.Generator().manual_seed(5))
+    draws = model.draw(z, noise, temperature=0.8, generator=torch.Generator().manual_seed(6))
+    frames = model.replay(z, noise, draws, temperature=0.8, relax_tau=0.5).frames
+    assert torch.equal(frames, draws.frames)
+    h0, c0 = model.initial_state(z)
+    hs, cs = list(h0.unbind(0)), list(c0.unbind(0))
+    previous, steps = torch.zeros(3, cfg.frame_dim), []
+    for t in range(8):
+        hidden = model._step(torch.cat([previous, noise[:, t]], -1), hs, cs)
+        steps.append(torch.cat([head(hidden) for head in model.output_layers()], -1))
+        previous = draws.frames[:, t]
+    logits = torch.stack(steps, 1)
+    n = cfg.n_pitches
+    perturbed = logits[..., :n] + draws.pitch_noise - (draws.cut if voices else 0.0)
+    assert torch.equal(perturbed > 0, draws.frames[..., :n] > 0)
+    assert torch.equal(logits[..., n : 2 * n] + draws.restrike_noise > 0, draws.restrike > 0)
+    weights = torch.randn_like(frames)
+    replayed = torch.autograd.grad((frames * weights).sum(), list(model.parameters()))
+    reference = relaxed_frames(logits, draws, n, 0.8 * 0.5)
+    stepwise = torch.autograd.grad((reference * weights).sum(), list(model.parameters()))
+    assert any(float(grad.abs().sum()) > 0 for grad in replayed)
+    for one, two in zip(replayed, stepwise, strict=True):
+        assert torch.allclose(one, two, rtol=1e-4, atol=1e-6)
+
+
+def test_a_training_mode_draw_replays_its_dropout_masks() -> None:
+    model = LSTMGenerator(TINY)
+    z, noise = sample_latents(4, 6, TINY, generator=torch.Generator().manual_seed(7))
+    draws = model.draw(z, noise, generator=torch.Generator().manual_seed(8))
+    assert all(mask is not None and mask.shape == (4, 6, TINY.g_hidden) for mask in draws.masks)
+    assert torch.equal(model.replay(z, noise, draws).frames, draws.frames)

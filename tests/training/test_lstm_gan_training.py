@@ -21,8 +21,11 @@ from core.cli import train as train_cli
 from core.data.config import DataConfig
 from core.families import FAMILIES
 from core.models.lstm_gan import ModelConfig
+from core.models.objectives import generator_loss
 from core.paths import REPO_ROOT
 from core.training.config import RunConfig, config_from_dict, config_to_dict, flat_config, with_changes
+from core.training.context import Context
+from core.training.data import WindowSet
 from core.training.loop import train_run
 from core.training.lstm_gan import GANTrainConfig, GANTrainer
 from core.training.runfiles import read_metrics, read_status, request_stop
@@ -155,6 +158,27 @@ def test_objectives_all_train(tiny_config: GANTrainConfig, tmp_path: Path) -> No
         )
         assert train(cfg, tmp_path / objective).state == "finished"
         assert math.isfinite(read_metrics(tmp_path / objective)[-1]["loss_d"])
+
+
+def test_g_first_takes_the_generator_gradient_through_the_discriminator_before_its_update(
+    tiny_config: GANTrainConfig, tmp_path: Path
+) -> None:
+    """One discriminator pass serves both updates; G's gradient is that of its own pass through D."""
+    cfg = with_changes(tiny_config, g_first=True, instance_noise=0.0, d_dropout=0.0, adv_weight=2.0)
+    active, onset = synthetic_windows(4)
+    trainer = GANTrainer(cfg, Context(device=torch.device("cpu")), WindowSet(active, onset, active, onset))
+    assert trainer.shares_d_pass()
+    real = torch.from_numpy(np.concatenate([active, onset], -1)).float()
+    fake = torch.rand(4, 16, 24, requires_grad=True)
+    before = [p.detach().clone() for p in trainer.d_raw.parameters()]
+    expected_loss = generator_loss(cfg.objective, trainer.d_raw(fake)[0])
+    (expected,) = torch.autograd.grad(cfg.adv_weight * expected_loss, fake)
+    record, adversarial, grad = trainer.joint_step(real, fake)
+    assert torch.allclose(grad, expected, rtol=1e-4, atol=1e-8)
+    assert float(adversarial) == pytest.approx(float(expected_loss.detach()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.d_raw.parameters(), strict=True))
+    assert math.isfinite(record["loss_d"])
+    assert train(with_changes(tiny_config, g_first=True), tmp_path / "run").state == "finished"
 
 
 def test_config_from_dict_accepts_flat_nested_and_first_version_shapes_and_rejects_unknown() -> None:
