@@ -244,7 +244,7 @@ def runs_rows(runs: list[jobs.RunInfo], me: Visitor) -> list[dict]:
     ]
 
 
-@st.fragment(run_every=3)
+@st.fragment(run_every=2)
 def runs_table(me: Visitor) -> None:
     """Every run this visitor may see, refreshed with the live view."""
     st.dataframe(runs_rows(queue.visible_runs(me), me), hide_index=True, width="stretch")
