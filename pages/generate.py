@@ -19,7 +19,7 @@ from pages.shared.generate_settings import (
     write_address,
 )
 from pages.shared.models import model_and_ranker
-from pages.shared.voices import four_voice_page, is_four_voice
+from pages.shared.voices import MODE_LABELS, four_voice_page, is_four_voice
 
 PIECES = "gen_pieces"
 """The session's ranked pieces: (what decided them, the ranked list)."""
@@ -91,8 +91,9 @@ st.write(
     "The generator writes several candidate pieces; an SVM classifier, trained to tell real chorales "
     "from generated music, scores each one; the best are shown first and played back."
 )
-settings, checkpoint = settings_controls()
+settings, checkpoint = settings_controls(list(MODE_LABELS))
 if is_four_voice(checkpoint):  # the four-voice model: free, harmonise or continue, voice by voice
+    write_address(settings, showing=False, with_mode=True)
     four_voice_page(checkpoint, settings)
     st.stop()
 wanted = (str(checkpoint), *pieces_of(settings))

@@ -22,8 +22,18 @@ LAST = "gen_settings"
 """The session's last settings: restored when the visitor comes back to the page."""
 
 
-def start_from_address() -> None:
+MODE_KEY = "gen_voice_mode"
+"""Session-state key of the four-voice model's mode (free, harmonise, continue): ``mode`` in the address."""
+
+
+def start_from_address(modes: list[str]) -> None:
     """On a session's first visit, put the address's settings (or the defaults) into the widgets."""
+    if LAST not in st.session_state and "mode" in st.query_params:
+        if st.query_params["mode"] in modes:
+            st.session_state.setdefault(MODE_KEY, st.query_params["mode"])
+        else:
+            named = st.query_params["mode"]
+            st.warning(f"This link's mode {named!r} was ignored (the modes: {', '.join(modes)}).")
     if LAST in st.session_state:
         settings = GenerateSettings(**st.session_state[LAST])
         model = Path(st.session_state.get(f"{PREFIX}model") or my_space().generator)
@@ -62,9 +72,10 @@ def model_picker() -> Path:
     )
 
 
-def settings_controls() -> tuple[GenerateSettings, Path]:
-    """The settings widgets; returns the settings and the chosen checkpoint."""
-    start_from_address()
+def settings_controls(modes: list[str]) -> tuple[GenerateSettings, Path]:
+    """The settings widgets; returns the settings and the chosen checkpoint (``modes``: the four-voice
+    model's, which an address may name)."""
+    start_from_address(modes)
     checkpoint = model_picker()
     left, middle, right = st.columns(3)
     candidates = left.slider("Candidates to generate", *LIMITS["candidates"], key=f"{PREFIX}candidates")
@@ -88,9 +99,12 @@ def settings_controls() -> tuple[GenerateSettings, Path]:
     return settings, checkpoint
 
 
-def write_address(settings: GenerateSettings, showing: bool) -> None:
-    """Spell out every setting in the address (``show=1`` while their pieces are on screen)."""
+def write_address(settings: GenerateSettings, showing: bool, with_mode: bool = False) -> None:
+    """Spell out every setting in the address (``show=1`` while their pieces are on screen; the
+    four-voice model's mode with ``with_mode``)."""
     query = settings.to_query(show=showing)
+    if with_mode and st.session_state.get(MODE_KEY):
+        query["mode"] = str(st.session_state[MODE_KEY])
     if not settings.model:
         query.pop("model")  # a model outside the catalogue cannot be named in a link
     if st.query_params.to_dict() != query:

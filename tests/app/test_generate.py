@@ -15,7 +15,7 @@ from core.paths import DEFAULT_CHECKPOINT, RUNS_ENV
 from core.studio import choices, roles
 from core.studio.catalog import checkpoint_label
 from core.studio.spaces import SPACE_KEY
-from tests.support.runs import run_checkpoint_from_folder
+from tests.support.runs import four_voice_run, run_checkpoint_from_folder
 
 PAGE = "../../pages/generate.py"
 RUN = "class-small"
@@ -178,3 +178,15 @@ def test_a_broken_checkpoint_gives_a_message_not_a_trace(tmp_path: Path) -> None
     at = generate(page())
     assert not at.exception
     assert at.error and "Could not generate" in at.error[0].value
+
+
+def test_the_address_names_the_four_voice_models_mode(tmp_path: Path) -> None:
+    four_voice_run(tmp_path / "runs", "class-satb")
+    at = page(model="class-satb.best", mode="harmonise")
+    assert not at.exception
+    assert at.radio(key="gen_voice_mode").value == "harmonise"
+    assert address(at)["mode"] == "harmonise" and address(at)["model"] == "class-satb.best"
+    at.radio(key="gen_voice_mode").set_value("continue").run()
+    assert address(at)["mode"] == "continue"
+    refused = page(model="class-satb.best", mode="sing")
+    assert "mode 'sing' was ignored" in refused.warning[0].value

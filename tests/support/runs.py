@@ -48,3 +48,21 @@ def run_checkpoint_from_folder(folder: Path, runs_dir: Path, run_id: str) -> Pat
     best = run / "checkpoints" / "best.pt"
     torch.save({"model": state, "config": config}, best)
     return best
+
+
+def four_voice_run(runs_dir: Path, run_id: str) -> Path:
+    """A finished run of an untrained, tiny four-voice (SATB) generator; returns its ``best.pt``."""
+    import torch  # slow to import: only these builders need it
+
+    from core.models.satb import SATBGenerator, SATBNetConfig
+    from core.training.config import config_to_dict
+    from core.training.satb import SATBTrainConfig
+
+    sizes = {"pitch_embed": 8, "articulation_embed": 4, "g_hidden": 16, "head_hidden": 16, "d_hidden": 8}
+    net = SATBNetConfig(latent_dim=4, **sizes)
+    torch.manual_seed(0)
+    run = fake_run(runs_dir, run_id)
+    best = run / "checkpoints" / "best.pt"
+    config = config_to_dict(SATBTrainConfig(net=net))
+    torch.save({"model": SATBGenerator(net).state_dict(), "config": config}, best)
+    return best
