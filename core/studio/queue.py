@@ -3,8 +3,8 @@
 A queued run is a run folder whose ``job.json`` has ``queued_at`` and no pid yet (see
 :mod:`core.studio.jobs`). The queue's order: the class's runs (the teacher's) first, then students' own
 runs in the order they were asked for. :func:`advance` starts the head of the queue whenever no run is
-training; the web server calls it every few seconds from a background thread (:func:`keep_moving`) and
-on page loads, so a queued run starts even when nobody watches. Everything is decided under
+training; a run's training process calls it when the run ends (``python -m core.jobs train``) and the
+app on every page load, so a queued run starts even when nobody watches. Everything is decided under
 :func:`core.studio.jobs.start_lock`, so several server processes sharing one runs folder agree.
 
 Who may do what (:func:`require_control`): the teacher controls every run; a student controls only the
@@ -13,8 +13,6 @@ runs they asked for. Students queue small presets only, one run at a time, each 
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from dataclasses import dataclass
 
@@ -28,7 +26,6 @@ from core.training.runfiles import RunFiles
 STUDENT_PRESETS = ("Quick check", "Classroom")
 """The presets a student may queue: a few seconds to about two minutes each."""
 MAX_STUDENT_MINUTES = 10.0
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -156,12 +153,3 @@ def submit_own(config: dict, visitor: Visitor, label: str) -> str:
         busy = mine[0]
         raise jobs.JobError(f"your run {busy.run_id} is still {busy.state}: wait for it or stop it first")
     return submit(config, owner=visitor.owner, label=label)
-
-
-def keep_moving(stop: threading.Event, interval_s: float = 2.0) -> None:
-    """Advance the queue every ``interval_s`` until ``stop`` is set (the web server's background thread)."""
-    while not stop.wait(interval_s):
-        try:
-            advance()
-        except (OSError, jobs.JobError) as error:  # a vanished or damaged run folder: try again later
-            _log.warning("training queue: %s", error)
