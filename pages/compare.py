@@ -6,6 +6,7 @@ from core.evaluation import compare
 from core.evaluation.report import format_value
 from core.families import MODEL_LABELS
 from pages.shared import tables
+from pages.shared.app import inside_the_app
 
 VIEWS = {
     "generated": "Every sample",
@@ -27,6 +28,7 @@ def records(rows: list[dict], models: list[str], labels: dict[str, str], winners
     ]
 
 
+inside_the_app()  # a fresh server's first visit by address runs through the app
 st.title("Compare the models")
 st.markdown(
     "The survey behind this project describes three ways to learn music from piano-rolls and argues "

@@ -19,6 +19,7 @@ from core.evaluation.report import (
 from core.paths import display_path
 from core.studio.catalog import checkpoint_choices, checkpoint_label, checkpoint_stamp
 from pages.shared import tables
+from pages.shared.app import inside_the_app
 from pages.shared.models import model_and_ranker
 
 SAMPLE_SIZES = (64, 128, 256, 512)
@@ -97,6 +98,7 @@ def settings() -> tuple[Path, int, int]:
     return checkpoint, int(n), int(seed)
 
 
+inside_the_app()  # a fresh server's first visit by address runs through the app
 st.title("Evaluate")
 st.write(
     "How close is a model's music to real Bach chorales? Each column summarises a set of 4-bar pieces with "

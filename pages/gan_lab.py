@@ -11,6 +11,7 @@ from core.studio.catalog import checkpoint_choices, checkpoint_label
 from core.studio.listening.pairs import real_excerpts
 from core.training.context import use_serving_threads
 from core.training.stepper import GANStepper, Reading, StepSettings, can_step
+from pages.shared.app import inside_the_app
 from pages.shared.audio import audio_player
 from pages.shared.critic import critic_panel
 from pages.shared.roles import is_teacher, teacher_only_note
@@ -175,6 +176,7 @@ def critic_section(stepper: GANStepper) -> None:
         critic_panel(roll, stepper.critic, key="lab")
 
 
+inside_the_app()  # a fresh server's first visit by address runs through the app
 st.title("GAN Lab: the game, one move at a time")
 st.write(
     "A GAN is two networks in a game: the discriminator D learns to tell real chorales from generated "

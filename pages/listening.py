@@ -30,6 +30,7 @@ from core.studio.listening.store import (
     database_path,
     new_listener_id,
 )
+from pages.shared.app import inside_the_app
 from pages.shared.audio import rendered
 from pages.shared.models import model_and_ranker
 from pages.shared.roles import is_teacher
@@ -288,6 +289,7 @@ def reveal(results: Results, pairs: list[Pair]) -> None:
     )
 
 
+inside_the_app()  # a fresh server's first visit by address runs through the app
 st.title("Bach or bot?")
 st.write(
     "A listening test for the whole class: can you hear which clip is Bach? Everyone answers on their own "

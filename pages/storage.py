@@ -6,6 +6,7 @@ from core.budgets import BUDGETS, format_bytes
 from core.studio import storage
 from core.studio.memcache import memory_in_use
 from core.studio.roles import RoleError
+from pages.shared.app import inside_the_app
 from pages.shared.roles import is_teacher, teacher_only_note, visitor
 
 MEMORY_LABELS = {"uploads": "uploaded files, checked", "audio": "rendered audio"}
@@ -100,6 +101,7 @@ def teacher_tools() -> None:
         done(f"{storage.tidy()} cached item(s) deleted.")
 
 
+inside_the_app()  # a fresh server's first visit by address runs through the app
 st.title("Storage")
 st.write(
     "What the studio keeps on this server's disk and in its memory, against the budgets that stop one "

@@ -12,10 +12,11 @@ Voice 0 is the soprano, 3 the bass. Voices may cross and may sing in unison; eac
 
 From a parsed MIDI file (:func:`core.music.voice_parts.voices_from_score`): the four parts are found by
 their track names (Soprano/Alto/Tenor/Bass and the usual Latin, Italian and German names) or, in a file of
-exactly four parts without such names, by their mean pitch; a part that holds two notes at once keeps its highest (soprano,
-alto) or lowest (tenor, bass) note, or is refused (``chords="reject"``). Phrase ends come from marker or
-text events reading "fermata" (the bundled chorales carry them, see ``data/chorales/README.md``). Every
-refusal is a :class:`VoicesError` whose message says, in words, why the file cannot be used.
+exactly four parts without such names, by their mean pitch; a part that holds two notes at once keeps its
+highest (soprano, alto) or lowest (tenor, bass) note, or is refused (``chords="reject"``). Phrase ends come
+from marker or text events reading "fermata" (the bundled chorales carry them, see
+``data/chorales/README.md``). Every refusal is a :class:`VoicesError` whose message says, in words, why the
+file cannot be used.
 
 Out: a piano-roll (:meth:`Voices.to_roll`), a MIDI file with four named tracks on four channels and the
 programs of an :data:`ENSEMBLES` entry (:func:`core.music.voices_midi.voices_to_midi`); MusicXML is
