@@ -23,9 +23,10 @@ interval and scores 0. The tables start at zero, so an untrained model is unchan
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from core.models.satb_tokens import ABS_REST, HOLD, LOWEST, RANGE_LOW, VOCAB
+from core.models.satb_tokens import ABS_REST, HOLD, LOWEST, RANGE_LOW, VOCAB, sounding_state
 from core.music.voices import N_VOICES
 
 N_CLASSES = 12
@@ -84,3 +85,44 @@ class IntervalScores(nn.Module):
             pair = self.pairs[voice, upper][entry.clamp(0, PAIR_ENTRIES - 1)]
             scores = scores + torch.where(known, pair, torch.zeros_like(pair))
         return scores
+
+
+PERFECT = (0, 7)
+"""Interval classes whose parallels are faults: unison/octave and fifth (Kostka & Payne, ch. 6)."""
+
+
+def parallel_candidates(voice: int, previous: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
+    """``bool[..., VOCAB]``: the tokens of ``voice`` that would move in parallel fifths or octaves with a
+    voice above it, given the voices' absolute pitch indices one step before and now (as
+    :class:`IntervalScores` reads them; the definition of :mod:`core.music.voice_leading`)."""
+    own_before = previous[..., voice]
+    candidates = candidate_pitches(voice, own_before)
+    step = candidates - own_before.unsqueeze(-1)
+    found = torch.zeros(candidates.shape, dtype=torch.bool, device=candidates.device)
+    for upper in range(voice):
+        up_before, up_now = previous[..., upper].unsqueeze(-1), current[..., upper].unsqueeze(-1)
+        known = (candidates != ABS_REST) & (own_before != ABS_REST).unsqueeze(-1)
+        known &= (up_before != ABS_REST) & (up_now != ABS_REST)
+        was = (up_before - own_before.unsqueeze(-1)).abs() % N_CLASSES
+        now = (up_now - candidates).abs() % N_CLASSES
+        similar = _motion(up_now - up_before, step) == 0
+        found |= known & similar & (was == now) & ((was == PERFECT[0]) | (was == PERFECT[1]))
+    return found
+
+
+def parallel_unlikelihood(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """Unlikelihood (after Welleck et al., ICLR 2020) of the notes that would form parallel fifths or
+    octaves: ``−log(1 − Σ p(c))`` over those candidates ``c`` of each voice given the true context (the
+    true token itself excluded), i.e. minus the log-probability of writing none of them; summed over the
+    voices, per step ``[B, T]``. Likelihood alone says little about a fault that real chorales almost
+    never contain; this term says it directly."""
+    absolute, _ = sounding_state(tokens.long())
+    before = F.pad(absolute[:, :-1], (0, 0, 1, 0), value=ABS_REST)
+    probabilities = torch.softmax(logits.float(), dim=-1)
+    total = torch.zeros(tokens.shape[:2], device=logits.device)
+    for voice in range(1, N_VOICES):
+        faults = parallel_candidates(voice, before, absolute)
+        faults &= ~F.one_hot(tokens[..., voice].long(), VOCAB).bool()
+        mass = (probabilities[..., voice, :] * faults).sum(-1).clamp(max=1 - 1e-6)
+        total = total - torch.log1p(-mass)
+    return total

@@ -36,6 +36,7 @@ from core.models.objectives import (
     interpolate,
 )
 from core.models.satb import SATBDiscriminator, SATBGenerator, SATBNetConfig, critic_input, token_nll
+from core.models.satb_intervals import parallel_unlikelihood
 from core.models.satb_sampling import Rollout, roll_out, sample
 from core.models.satb_tokens import COND_DIM, state_one_hot
 from core.training.config import FamilyConfig
@@ -72,6 +73,8 @@ class SATBTrainConfig(FamilyConfig):
     d_warmup: int = 0
     """The first this many adversarial steps train only the discriminator (the generator waits)."""
     mle_weight: float = 1.0
+    unlikelihood: float = 1.0
+    """Weight of the unlikelihood of parallel fifths and octaves next to the likelihood (0: plain MLE)."""
     adv_weight: float = 1.0
     label_smoothing: float = 0.1
     instance_noise: float = 0.1
@@ -154,11 +157,17 @@ class SATBTrainer:
     def latents(self, batch: int) -> torch.Tensor:
         return torch.randn(batch, self.cfg.net.latent_dim, device=self.ctx.device)
 
-    def nll(self, tokens: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        """Teacher-forced negative log-likelihood, nats per step (four voices)."""
+    def nll(self, tokens: torch.Tensor, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher-forced negative log-likelihood and parallel-fifths-and-octaves unlikelihood, nats per
+        step (four voices)."""
         with autocast(self.ctx):
             logits = self.g(self.latents(len(tokens)), cond, tokens)
-        return token_nll(logits, tokens).mean()
+        unlikely = (
+            parallel_unlikelihood(logits, tokens).mean()
+            if self.cfg.unlikelihood > 0
+            else logits.new_zeros(())
+        )
+        return token_nll(logits, tokens).mean(), unlikely
 
     def train_step(self, batch_rng: torch.Generator) -> dict:
         cfg = self.cfg
@@ -177,12 +186,18 @@ class SATBTrainer:
         return record
 
     def mle_step(self, tokens: torch.Tensor, cond: torch.Tensor) -> dict:
-        loss = self.nll(tokens, cond)
+        nll, unlikely = self.nll(tokens, cond)
+        loss = nll + self.cfg.unlikelihood * unlikely
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         grad = clip(self.g, self.cfg.grad_clip)
         self.opt_g.step()
-        return {"loss_g": float(loss.detach()), "mle_nll": float(loss.detach()), "grad_norm_g": grad}
+        return {
+            "loss_g": float(loss.detach()),
+            "mle_nll": float(nll.detach()),
+            "mle_unlikelihood": float(unlikely.detach()),
+            "grad_norm_g": grad,
+        }
 
     def gan_step(self, tokens: torch.Tensor, cond: torch.Tensor) -> dict:
         """One adversarial iteration: write pieces under the batch's conditions, update D, then G."""
@@ -204,9 +219,9 @@ class SATBTrainer:
         adversarial = self.adversarial_loss(z, fake, fake_x, real, cond)
         loss = cfg.adv_weight * adversarial
         if cfg.mle_weight > 0:
-            nll = self.nll(tokens, cond)
-            loss = loss + cfg.mle_weight * nll
-            record["mle_nll"] = float(nll.detach())
+            nll, unlikely = self.nll(tokens, cond)
+            loss = loss + cfg.mle_weight * (nll + cfg.unlikelihood * unlikely)
+            record.update(mle_nll=float(nll.detach()), mle_unlikelihood=float(unlikely.detach()))
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         record["grad_norm_g"] = clip(self.g, cfg.grad_clip)
@@ -276,7 +291,7 @@ class SATBTrainer:
         self.g.eval()
         try:
             with torch.no_grad():
-                return float(self.nll(tokens, cond))
+                return float(self.nll(tokens, cond)[0])
         finally:
             self.g.train(was_training)
 

@@ -16,6 +16,7 @@ from core.models.satb import (
     critic_input,
     token_nll,
 )
+from core.models.satb_intervals import parallel_candidates, parallel_unlikelihood
 from core.models.satb_sampling import (
     Conditions,
     draw_tokens,
@@ -32,6 +33,7 @@ from core.models.satb_tokens import (
     N_BUCKETS,
     RANGE_LOW,
     REST,
+    VOCAB,
     bucket,
     decode,
     encode,
@@ -40,6 +42,7 @@ from core.models.satb_tokens import (
     sounding_state,
     state_one_hot,
 )
+from core.music.voice_leading import parallel_perfect_events
 from core.music.voices import PITCH_RANGES
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -270,3 +273,38 @@ def test_the_critic_hears_intervals_between_voices_and_scale_degrees() -> None:
     degrees = x[start + 72 : start + 72 + 48].view(4, 12)
     assert degrees.argmax(-1).tolist() == [0, 4, 7, 0]  # C, E, G, C in C major
     assert x.shape == (CRITIC_WIDTH,)
+
+
+def test_parallel_candidates_agree_with_the_voice_leading_metric() -> None:
+    rng = np.random.default_rng(0)
+    low = np.array([low for low, _ in PITCH_RANGES])
+    pitch = low + 8 + rng.integers(0, 10, size=(6, 40, 4))  # always four voices, small random moves
+    onset = np.ones_like(pitch, bool)
+    tokens = torch.from_numpy(encode(pitch, onset)).long()
+    absolute, _ = sounding_state(tokens)
+    before = torch.nn.functional.pad(absolute[:, :-1], (0, 0, 1, 0), value=ABS_REST)
+    flagged = torch.zeros(absolute.shape[:2], dtype=torch.bool)
+    for voice in range(1, 4):
+        chosen = parallel_candidates(voice, before, absolute).gather(-1, tokens[..., voice : voice + 1])
+        flagged |= chosen.squeeze(-1)
+    events = parallel_perfect_events(pitch)
+    assert flagged.any()
+    assert np.array_equal(flagged.numpy(), events > 0)
+
+
+def test_unlikelihood_falls_when_parallel_notes_lose_probability() -> None:
+    # soprano C5→D5; the bass leaps C3→A#2 instead of following it to D3 (parallel octaves)
+    pitch = np.array([[72, 67, 64, 48]] * 4 + [[74, 67, 65, 46]] * 4)
+    onset = np.zeros_like(pitch, bool)
+    onset[[0, 4]] = True
+    tokens = torch.from_numpy(encode(pitch, onset)).long()[None]
+    logits = torch.zeros(1, 8, 4, VOCAB)
+    base = parallel_unlikelihood(logits, tokens)
+    assert base[0, 4] > 0 and torch.equal(base[0, :4], torch.zeros(4))  # nothing moves before step 4
+    d3 = 50 - PITCH_RANGES[3][0]
+    logits[0, 4, 3, d3] = -5.0
+    assert parallel_unlikelihood(logits, tokens)[0, 4] < base[0, 4]
+    true_bass = int(tokens[0, 4, 3])
+    logits = torch.zeros(1, 8, 4, VOCAB)
+    logits[0, 4, 3, true_bass] = 5.0  # the true note is never one of the faults
+    assert parallel_unlikelihood(logits, tokens)[0, 4] < base[0, 4]
