@@ -32,6 +32,8 @@ from core.models.satb_tokens import encode
 from core.music.features import features_batch
 from core.music.metrics import classifier_two_sample_test, nearest_train_distance
 from core.music.musicianship import theory_metrics
+from core.ranking.pipeline import rank_samples
+from core.ranking.reference import load_ranker
 from core.sampling import LoadedModel, load_model
 from core.sampling.satb import chorale_pieces, free_pieces, harmonise
 
@@ -95,6 +97,15 @@ def verdicts(values: dict[str, float], targets: dict[str, tuple[str, float]]) ->
     }
 
 
+def picks(samples: Samples, group: int, keep: int) -> Samples:
+    """The shipped SVM's ``keep`` best of every ``group`` consecutive pieces."""
+    ranker, chosen = load_ranker(), []
+    for start in range(0, len(samples) - group + 1, group):
+        ranked = rank_samples(samples.take(slice(start, start + group)), ranker, keep)
+        chosen += [start + piece.candidate for piece in ranked]
+    return samples.take(np.array(chosen))
+
+
 def free_report(model: LoadedModel, split: str, n4: int, n16: int, seed: int, temperature: float) -> dict:
     real, train = real_samples(split), real_samples("train")
     four = free_pieces(model, n4, 4, seed=seed, temperature=temperature).samples
@@ -106,7 +117,14 @@ def free_report(model: LoadedModel, split: str, n4: int, n16: int, seed: int, te
     real_copy = nearest_train_distance(real.active, train.active)
     values = metrics_of(four)
     values["first_last_key_agreement"] = metrics_of(sixteen)["first_last_key_agreement"]
+    candidates = free_pieces(model, n4 * 8, 4, seed=seed + 2, temperature=temperature).samples
+    chosen = picks(candidates, 32, 4)
+    picked_accuracy, _ = classifier_two_sample_test(
+        features_batch(real.active, real.onset), features_batch(chosen.active, chosen.onset), seed=seed
+    )
     return {
+        "svm_picks": metrics_of(chosen),
+        "svm_picks_two_sample_accuracy": picked_accuracy,
         "real": metrics_of(real),
         "generated": values,
         "generated_roll_only": metrics_of(four, explicit=False),
@@ -127,11 +145,12 @@ def free_report(model: LoadedModel, split: str, n4: int, n16: int, seed: int, te
 
 def harmony_report(model: LoadedModel, split: str, per_melody: int, seed: int, temperature: float) -> dict:
     pieces = chorale_pieces(split)
-    real_values, generated_values, exact = [], [], True
+    real_values, generated_values, picked_values, exact = [], [], [], True
     for index, piece in enumerate(pieces):
         written = harmonise(model, piece.voices, per_melody, seed + index, temperature)
         exact &= all(np.array_equal(v.pitch[:, 0], piece.voices.pitch[:, 0]) for v in written.voices)
-        generated_values.append(metrics_of(written.samples))
+        generated_values.append(metrics_of(written.samples.take(slice(0, 1))))
+        picked_values.append(metrics_of(picks(written.samples, per_melody, 1)))
         original = tokens_to_samples(
             encode(piece.voices.pitch, piece.voices.onset)[None], piece.voices.phrase_end[None], 48
         )
@@ -143,6 +162,7 @@ def harmony_report(model: LoadedModel, split: str, per_melody: int, seed: int, t
         "per_melody": per_melody,
         "real": mean(real_values),
         "generated": generated,
+        "svm_pick": mean(picked_values),
         "soprano_exact": bool(exact),
         "targets_met": verdicts(generated, HARMONY_TARGETS),
     }
@@ -155,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("valid", "test"), default="valid")
     parser.add_argument("--n4", type=int, default=512)
     parser.add_argument("--n16", type=int, default=64)
-    parser.add_argument("--per-melody", type=int, default=2)
+    parser.add_argument("--per-melody", type=int, default=8, help="harmonisations per melody (SVM picks one)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--no-harmony", action="store_true")

@@ -73,7 +73,7 @@ class SATBTrainConfig(FamilyConfig):
     d_warmup: int = 0
     """The first this many adversarial steps train only the discriminator (the generator waits)."""
     mle_weight: float = 1.0
-    unlikelihood: float = 1.0
+    unlikelihood: float = 20.0
     """Weight of the unlikelihood of parallel fifths and octaves next to the likelihood (0: plain MLE)."""
     adv_weight: float = 1.0
     label_smoothing: float = 0.1
