@@ -16,7 +16,7 @@ from core.training.runfiles import read_metrics
 from pages.shared.app import inside_the_app
 from pages.shared.audio import audio_player
 from pages.shared.roles import is_teacher, my_space, pin_configured, visitor
-from pages.shared.run_actions import run_actions, tell
+from pages.shared.run_actions import run_actions, stop, tell
 from pages.shared.strip import show_strip
 
 OBJECTIVE_LABELS = {
@@ -175,18 +175,7 @@ def stop_control(run_id: str, me: Visitor) -> None:
         info = jobs.run_info(run_id)
     except jobs.JobError:
         return
-    if not (info.training or info.state == "queued"):
-        return
-    label = "Stop (saves a checkpoint)" if info.training else "Take it off the queue"
-    if not queue.may_control(info, me):
-        st.caption(f"Only the teacher{' or its owner' if not info.is_class_run else ''} can stop this run.")
-    elif st.button(label, key=f"stop-{info.run_id}"):
-        try:
-            queue.stop_or_cancel(info.run_id, me)
-            done = f"Run {info.run_id} was asked to stop." if info.training else "Taken off the queue."
-            tell("success", done)
-        except (jobs.JobError, RoleError) as error:
-            tell("error", str(error))
+    stop(info, me, st, key=f"stop-{info.run_id}", say_who=True)
 
 
 def show_curves(info: jobs.RunInfo) -> None:

@@ -52,12 +52,25 @@ def use_as_generator(info: jobs.RunInfo, me: Visitor, column) -> None:
         tell("success", f"Your Generate page now uses {info.run_id}'s {checkpoint.stem} checkpoint.")
 
 
-def stop(info: jobs.RunInfo, me: Visitor, column) -> None:
-    """Stop a training run or take a waiting one off the queue (the teacher: any run; a student: theirs)."""
-    if not (info.training or info.state == "queued") or not queue.may_control(info, me):
+def stop(
+    info: jobs.RunInfo, me: Visitor, column, key: str = "stop_picked_run", say_who: bool = False
+) -> None:
+    """Stop a training run or take a waiting one off the queue (the teacher: any run; a student: theirs).
+
+    ``say_who`` is for the run on show: a sentence says who may when this visitor may not, and the button
+    says that stopping saves a checkpoint; in the runs list the button names "this run"."""
+    if not (info.training or info.state == "queued"):
         return
-    label = "Stop this run" if info.training else "Take this run off the queue"
-    if column.button(label, key="stop_picked_run"):
+    if not queue.may_control(info, me):
+        if say_who:
+            owner = "" if info.is_class_run else " or its owner"
+            column.caption(f"Only the teacher{owner} can stop this run.")
+        return
+    if say_who:
+        label = "Stop (saves a checkpoint)" if info.training else "Take it off the queue"
+    else:
+        label = "Stop this run" if info.training else "Take this run off the queue"
+    if column.button(label, key=key):
         try:
             queue.stop_or_cancel(info.run_id, me)
             done = f"Run {info.run_id} was asked to stop." if info.training else "Taken off the queue."
