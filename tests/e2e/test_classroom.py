@@ -74,8 +74,17 @@ def wait_until_idle(page) -> None:
 
 
 def pick_run(page, run_id: str) -> None:
-    page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text("Run", exact=True)).click()
-    page.get_by_role("option", name=run_id).click()
+    """Choose a run in the runs list's picker (a combobox: nothing to do when it already shows the run; a
+    refresh that closes the open list: open it again)."""
+    picker = page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text("Run", exact=True))
+    chosen = picker.get_by_role("combobox")
+    for _ in range(3):
+        if chosen.input_value() == run_id:
+            return
+        picker.get_by_role("button", name="Open").click()
+        with contextlib.suppress(PlaywrightTimeout):
+            page.get_by_role("option", name=run_id).click(timeout=10_000)
+    assert chosen.input_value() == run_id, f"could not choose {run_id}"
 
 
 def test_a_student_cannot_touch_the_class_run_and_their_own_run_is_theirs(class_url: str, sessions) -> None:
