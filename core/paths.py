@@ -2,7 +2,7 @@
 
 Run-time files go to two git-ignored folders that the server may fill and a teacher may empty:
 ``.cache/`` (``$GMS_CACHE_DIR``) for regenerable files, a subfolder per kind (``rolls``, ``audio``,
-``corpora``, ``rankers``), and ``runs/`` (``$GMS_RUNS_DIR``) for training runs and class data.
+``corpora``, ``voices``), and ``runs/`` (``$GMS_RUNS_DIR``) for training runs and class data.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The bundled chorales as reference windows: what rankers are fitted on and evaluations compare with."""
+"""The bundled chorales as reference windows: what the ranker is fitted on and evaluations compare with."""
 
 from __future__ import annotations
 

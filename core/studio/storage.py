@@ -12,7 +12,7 @@ The run-time folders and what keeps each within its budget:
   holds the class's generator nor one that trains.
 
 The shipped data (``data/``) and checkpoints (``checkpoints/``) live outside these folders and are never
-touched. Other cache folders (rankers, four-voice files) are small and counted but not evicted.
+touched. Other cache folders (four-voice conversions) are small and counted but not evicted.
 """
 
 from __future__ import annotations
