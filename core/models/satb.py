@@ -177,17 +177,13 @@ class SATBGenerator(nn.Module):
         hidden, _ = self.lstm(torch.cat([previous, cond], dim=-1), self.initial_state(z))
         hidden = self.drop(hidden)
         was_rest = F.pad(articulation[:, :-1, :, REST_ART], (0, 0, 1, 0), value=1.0) > 0.5
-        logits = [
-            self.mask(
-                self.voice_logits(
-                    voice, hidden, [states[:, :, above] for above in range(voice)], before, absolute
-                ),
-                voice,
-                was_rest[..., voice],
-            )
-            for voice in range(N_VOICES)
-        ]
-        return torch.stack(logits, dim=2)
+        above = [states[:, :, :voice].flatten(2) if voice else None for voice in range(N_VOICES)]
+        logits = torch.stack([self.heads[voice](hidden, above[voice]) for voice in range(N_VOICES)], dim=2)
+        if self.intervals is not None:
+            logits = logits + self.intervals.all_voices(before, absolute)
+        allowed = self.allowed.expand(logits.shape).clone()
+        allowed[..., HOLD] &= ~was_rest
+        return logits.masked_fill(~allowed, FILL)
 
 
 def token_nll(logits: torch.Tensor, tokens: torch.Tensor, voices: slice = slice(None)) -> torch.Tensor:
