@@ -45,9 +45,11 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         name="Classroom (four voices)",
-        description="About 2 minutes on one CPU core: the four-voice (SATB) GAN with a narrower generator, "
-        "likelihood pretraining, then a short adversarial phase. It ends with short chorale phrases in "
-        "four voices: soprano, alto, tenor and bass, each a line of its own.",
+        description="About 1½ minutes on one CPU core (97 s measured, bf16): the four-voice (SATB) GAN with "
+        "a narrower generator on two-bar windows, likelihood pretraining, then a short adversarial phase "
+        "(the discriminator warms up first). It ends with chorale phrases in four voices, soprano, alto, "
+        "tenor and bass each a line of its own: 0.11 parallel fifths or octaves per bar and 63 % of the "
+        "beats on major or minor triads (real chorales: 0.02 and 72 %).",
         overrides={
             "model": "satb",
             "g_hidden": 128,
@@ -55,14 +57,19 @@ PRESETS: tuple[Preset, ...] = (
             "head_hidden": 128,
             "d_hidden": 64,
             "d_layers": 1,
+            "bars": 2,
             "mle_steps": 1200,
-            "gan_steps": 20,
+            "lr_mle": 3e-3,
+            "gan_steps": 40,
+            "d_warmup": 20,
+            "lr_d": 1e-3,
             "batch_size": 64,
             "precision": "bf16",
-            "eval_every": 200,
+            "temperature": 0.85,
+            "eval_every": 300,
             "eval_samples": 64,
-            "sample_every": 200,
-            "checkpoint_every": 200,
+            "sample_every": 300,
+            "checkpoint_every": 300,
         },
     ),
     Preset(

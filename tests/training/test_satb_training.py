@@ -128,3 +128,13 @@ def test_during_the_warm_up_only_the_discriminator_learns(corpus: Path, tmp_path
         assert torch.equal(value, last["mle_generator"][name]), name
     gan = [record for record in read_metrics(tmp_path / "run") if record.get("phase") == "gan"]
     assert gan and all("loss_d" in record and "loss_adv" not in record for record in gan)
+
+
+def test_the_four_voice_classroom_preset_is_a_valid_config() -> None:
+    from core.training.presets import preset_config, presets_for
+
+    [preset] = presets_for("satb")
+    overrides = {key: value for key, value in preset_config(preset.name).items() if key != "model"}
+    cfg = with_changes(SATBTrainConfig(), **overrides)
+    cfg.validate()
+    assert cfg.net.g_hidden == 128 and cfg.data.bars == 2 and cfg.total_steps == 1240
