@@ -44,6 +44,26 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, **extra: obj
     return fig
 
 
+BAR_LINE = {"color": "#5b6770", "width": 1}
+"""Thin grey lines between bars."""
+
+
+def _add_vertical_lines(
+    fig: go.Figure, xs: Sequence[float], line: Mapping[str, object], axes: Sequence[str] = ("",)
+) -> None:
+    """Full-height lines at ``xs`` on each subplot of ``axes`` ("" for x/y, "2" for x2/y2), in one update.
+
+    One ``add_vline`` per line copies the layout each time: quadratic (minutes for a 512-bar piece).
+    """
+    span = {"type": "line", "y0": 0, "y1": 1, "line": line}
+    lines = [
+        {**span, "xref": f"x{a}", "yref": f"y{a} domain", "x0": x, "x1": x}
+        for a in axes
+        for x in map(float, xs)
+    ]
+    fig.update_layout(shapes=[*fig.layout.shapes, *lines])
+
+
 # --- piano-roll --------------------------------------------------------------------------------------
 
 
@@ -91,9 +111,7 @@ def piano_roll_figure(roll: PianoRoll, title: str = "") -> go.Figure:
     )
     fig = go.Figure(heatmap)
     bar_starts = list(range(0, roll.n_steps, roll.steps_per_bar))
-    bar_line = {"type": "line", "yref": "paper", "y0": 0, "y1": 1, "line": {"color": "#5b6770", "width": 1}}
-    # all bar lines in one update: one add_vline per bar is quadratic (minutes for a 512-bar piece)
-    fig.update_layout(shapes=[{**bar_line, "x0": start - 0.5, "x1": start - 0.5} for start in bar_starts[1:]])
+    _add_vertical_lines(fig, [start - 0.5 for start in bar_starts[1:]], BAR_LINE)
     fig.update_xaxes(
         type="category",
         tickvals=[steps[i] for i in bar_starts],
@@ -137,8 +155,8 @@ def voices_figure(voices: Voices, title: str = "") -> go.Figure:
                 hovertemplate="%{text}<extra></extra>",
             )
         )
-    for step in np.flatnonzero(voices.phrase_end):
-        fig.add_vline(x=(step - voices.bar_offset) / bar + 1, line={"color": "#5b6770", "dash": "dot"})
+    phrase_ends = (np.flatnonzero(voices.phrase_end) - voices.bar_offset) / bar + 1
+    _add_vertical_lines(fig, phrase_ends.tolist(), {"color": BAR_LINE["color"], "dash": "dot"})
     sung = voices.pitch[voices.pitch >= 0]
     low, high = (int(sung.min()), int(sung.max())) if sung.size else (48, 72)
     octaves = list(range((low // 12) * 12, high + 1, 12))
@@ -355,8 +373,7 @@ def critic_figure(roll: PianoRoll, per_step: np.ndarray, probability: float, tit
     bars = go.Bar(x=labels, y=values, marker_color=colors, hovertemplate=template)
     fig.add_trace(bars, row=2, col=1)
     starts = list(range(0, roll.n_steps, roll.steps_per_bar))
-    for start in starts[1:]:
-        fig.add_vline(x=start - 0.5, line={"color": "#5b6770", "width": 1})
+    _add_vertical_lines(fig, [start - 0.5 for start in starts[1:]], BAR_LINE, axes=("", "2"))
     fig.update_xaxes(type="category", tickvals=[labels[i] for i in starts])
     bar_numbers = [str(i // roll.steps_per_bar + 1) for i in starts]
     fig.update_xaxes(ticktext=bar_numbers, title_text="time (bars)", row=2)

@@ -57,7 +57,8 @@ def test_piano_roll_heatmap_has_one_cell_per_step_and_shown_pitch() -> None:
 
 def test_piano_roll_marks_each_bar() -> None:
     fig = plots.piano_roll_figure(tiny_roll(steps=48, beats_per_bar=3))  # 12 steps a bar: 4 bars
-    assert len(fig.layout.shapes) == 3
+    assert [shape.x0 for shape in fig.layout.shapes] == [11.5, 23.5, 35.5]  # between the cells
+    assert all(shape.x1 == shape.x0 and shape.yref == "y domain" for shape in fig.layout.shapes)
     assert list(fig.layout.xaxis.ticktext) == ["1", "2", "3", "4"]
 
 
@@ -174,3 +175,17 @@ def test_four_voices_are_coloured_lines_with_phrase_ends_marked() -> None:
     assert np.count_nonzero(~np.isnan(soprano)) == 6  # three notes: 2 points each, gaps between
     assert fig.layout.xaxis.title.text == "time (bars)" and "G major" in fig.layout.title.text
     assert len(fig.layout.shapes) == 1  # one phrase end
+
+
+def test_four_voices_mark_every_phrase_end_where_it_falls_after_a_pickup() -> None:
+    from core.music.voices import Voices
+
+    pitch = np.array([[72, 67, 64, 48]] * 68)  # a one-beat pickup and four bars of 16 steps
+    marks = np.zeros(68, bool)
+    marks[[20, 36, 52, 67]] = True
+    fig = plots.voices_figure(Voices(pitch, phrase_end=marks, bar_offset=4))
+    assert [shape.x0 for shape in fig.layout.shapes] == [2.0, 3.0, 4.0, 4.9375]  # in bars, bar 1 at x = 1
+    assert {shape.line.dash for shape in fig.layout.shapes} == {"dot"}
+    assert {(shape.xref, shape.yref, shape.y0, shape.y1) for shape in fig.layout.shapes} == {
+        ("x", "y domain", 0, 1)
+    }

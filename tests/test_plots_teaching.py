@@ -20,6 +20,17 @@ def test_critic_figure_draws_the_roll_over_one_bar_per_step_coloured_by_sign() -
     assert fig.layout.xaxis2.title.text == "time (bars)" and fig.layout.yaxis2.title.text
 
 
+def test_critic_figure_draws_each_bar_line_across_the_roll_and_the_bars() -> None:
+    active = np.zeros((80, 48), bool)  # five bars of 16 steps
+    active[:, 12] = True
+    fig = critic_figure(roll_from_arrays(active), np.zeros(80), probability=0.5)
+    for axis in ("x", "x2"):
+        lines = [shape for shape in fig.layout.shapes if shape.xref == axis]
+        assert [shape.x0 for shape in lines] == [15.5, 31.5, 47.5, 63.5]
+        assert all(shape.x1 == shape.x0 and shape.line.width == 1 for shape in lines)
+    assert len(fig.layout.shapes) == 8
+
+
 def test_dots_put_every_sample_on_a_zero_to_one_axis_with_its_mean() -> None:
     fig = discriminator_dots_figure([0.9, 0.8, 0.7], [0.1, 0.3])
     points = [trace for trace in fig.data if len(trace.x) > 1]
