@@ -76,6 +76,8 @@ class Budgets:
     """Rendered audio in ``.cache/audio`` (least recently used renders deleted first)."""
     disk_rolls_bytes: int = 256 * MB
     """Cached piano-rolls in ``.cache/rolls`` (least recently used deleted first)."""
+    disk_voices_bytes: int = 64 * MB
+    """Cached four-voice conversions in ``.cache/voices`` (least recently used deleted first)."""
     disk_corpora_bytes: int = 256 * MB
     """Uploaded corpora in ``.cache/corpora`` (least recently used deleted first, never the one in use)."""
     disk_runs_bytes: int = 4096 * MB
@@ -83,8 +85,10 @@ class Budgets:
 
     @property
     def disk_cache_bytes(self) -> int:
-        """The evicted part of ``.cache/`` (audio, rolls and corpora) together."""
-        return self.disk_audio_bytes + self.disk_rolls_bytes + self.disk_corpora_bytes
+        """The evicted part of ``.cache/`` (audio, rolls, four-voice conversions and corpora) together."""
+        return (
+            self.disk_audio_bytes + self.disk_rolls_bytes + self.disk_voices_bytes + self.disk_corpora_bytes
+        )
 
     def names(self) -> list[str]:
         """Every budget's field name, in declaration order."""

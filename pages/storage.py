@@ -22,9 +22,9 @@ def done(message: str) -> None:
 def show_disk() -> None:
     st.subheader("Disk")
     st.write(
-        "Rendered audio, piano-rolls and uploaded corpora are caches: when one fills its budget, the files "
-        "used longest ago are deleted (the corpus the class trains on never is). Training runs are only "
-        "deleted by the teacher; while they fill their budget, no new run starts."
+        "Rendered audio, piano-rolls, four-voice conversions and uploaded corpora are caches: when one fills "
+        "its budget, the files used longest ago are deleted (the corpus the class trains on never is). "
+        "Training runs are only deleted by the teacher; while they fill their budget, no new run starts."
     )
     for row in storage.disk_usage():
         used = format_bytes(row.n_bytes)

@@ -9,7 +9,8 @@
   comparisons, is read by :func:`core.data.jsb.load_jsb_voices`.
 
 Parsing goes through the sandboxed :class:`~core.midi.parser.MidiParser`. Converted pieces are cached by
-content hash in ``.cache/voices/`` (``$GMS_CACHE_DIR/voices``), so a second load starts no parser.
+content hash in ``.cache/voices/`` (``$GMS_CACHE_DIR/voices``), so a second load starts no parser; the folder
+is kept within :attr:`core.budgets.Budgets.disk_voices_bytes` (least recently read conversions deleted first).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from core.budgets import BUDGETS
 from core.data.archives import load_zip
 from core.data.corpus import DEFAULT_LIMITS, MIDI_SUFFIXES, FileReport, read_manifest
 from core.data.uploads import accepted_files
+from core.eviction import budget_for, touch
 from core.files import write_bytes_atomic
 from core.midi.parser import MidiParser, read_source
 from core.midi.score import MidiLimits, MidiRejected
@@ -99,6 +102,8 @@ def _cache_key(data: bytes, limits: MidiLimits, options: dict) -> str:
 
 
 def _write_cached(key: str, conversion: Conversion) -> None:
+    """Store a conversion under ``key`` within the folder's disk budget; a read-only or full disk only costs
+    speed."""
     voices = conversion.voices
     flags = voices.onset.astype(np.uint8) << np.arange(N_VOICES, dtype=np.uint8)
     flags = flags.sum(axis=1, dtype=np.uint8) | (voices.phrase_end.astype(np.uint8) << N_VOICES)
@@ -114,8 +119,10 @@ def _write_cached(key: str, conversion: Conversion) -> None:
     }
     buffer = io.BytesIO()
     np.savez_compressed(buffer, pitch=voices.pitch, flags=flags, info=np.array(json.dumps(info)))
+    data, folder = buffer.getvalue(), cache_dir()
     with contextlib.suppress(OSError):
-        write_bytes_atomic(cache_dir() / f"{key}.npz", buffer.getvalue())
+        write_bytes_atomic(folder / f"{key}.npz", data)
+        budget_for(folder, BUDGETS.disk_voices_bytes).wrote(folder, len(data))
 
 
 def _read_cached(key: str) -> Conversion | None:
@@ -137,9 +144,11 @@ def _read_cached(key: str) -> Conversion | None:
             float(info["tempo_bpm"]),
             int(info["bar_offset"]),
         )
-        return Conversion(voices, tuple(info["tracks"]), list(info["remarks"]))
+        conversion = Conversion(voices, tuple(info["tracks"]), list(info["remarks"]))
     except (OSError, ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile):
         return None
+    touch(path)
+    return conversion
 
 
 # --- loading -------------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 The run-time folders and what keeps each within its budget:
 
-- ``.cache/audio`` (rendered audio) and ``.cache/rolls`` (piano-rolls of read files): their writers delete
-  the least recently used entries past the budget (:mod:`core.eviction`);
+- ``.cache/audio`` (rendered audio), ``.cache/rolls`` (piano-rolls of read files) and ``.cache/voices``
+  (four-voice conversions of read files): their writers delete the least recently used entries past the
+  budget (:mod:`core.eviction`);
 - ``.cache/corpora`` (uploaded corpora chosen for training): :func:`store_uploaded_corpus` deletes the least
   recently used corpora past the budget, never the class's training corpus nor one a queued or training
   run reads;
@@ -12,7 +13,7 @@ The run-time folders and what keeps each within its budget:
   holds the class's generator nor one that trains.
 
 The shipped data (``data/``) and checkpoints (``checkpoints/``) live outside these folders and are never
-touched. Other cache folders (four-voice conversions) are small and counted but not evicted.
+touched. Other cache folders are small and counted but not evicted.
 """
 
 from __future__ import annotations
@@ -50,22 +51,32 @@ class FolderUsage:
     entries: int
 
 
-def _budgeted_folders(budgets: Budgets) -> list[tuple[str, Path, int | None]]:
+def _writer_evicted(budgets: Budgets) -> list[tuple[str, Path, int]]:
+    """The cache folders whose writers keep them within budget (:class:`core.eviction.FolderBudget`)."""
     return [
         ("rendered audio", cache_subdir("audio"), budgets.disk_audio_bytes),
         ("piano-roll cache", cache_subdir("rolls"), budgets.disk_rolls_bytes),
+        ("four-voice cache", cache_subdir("voices"), budgets.disk_voices_bytes),
+    ]
+
+
+def _budgeted_folders(budgets: Budgets) -> list[tuple[str, Path, int]]:
+    """Every budgeted run-time folder: the caches first, the training runs last."""
+    return [
+        *_writer_evicted(budgets),
         ("uploaded corpora", corpora_root(), budgets.disk_corpora_bytes),
         ("training runs", runs_root(), budgets.disk_runs_bytes),
     ]
 
 
 def disk_usage(budgets: Budgets | None = None) -> list[FolderUsage]:
-    """Every run-time folder with its size; the rest of ``.cache/`` as one unbudgeted line."""
+    """Every run-time folder with its size (the caches, then the training runs); the rest of ``.cache/`` as
+    one unbudgeted line, last."""
     rows = []
     for label, folder, budget in _budgeted_folders(budgets or BUDGETS):
         count = sum(1 for child in _children(folder) if not child.name.startswith("."))
         rows.append(FolderUsage(label, folder, tree_bytes(folder), budget, count))
-    known = {row.folder.name for row in rows[:3]}
+    known = {row.folder.name for row in rows[:-1]}
     others = [child for child in _children(cache_root()) if child.name not in known]
     rows.append(FolderUsage("other caches", cache_root(), sum(map(tree_bytes, others)), None, len(others)))
     return rows
@@ -109,7 +120,7 @@ def tidy(budgets: Budgets | None = None) -> int:
     """Bring every evicted folder within its budget now; returns how many entries were deleted."""
     budgets = budgets or BUDGETS
     deleted = evict_corpora(budgets.disk_corpora_bytes)
-    for _, folder, budget in _budgeted_folders(budgets)[:2]:
+    for _, folder, budget in _writer_evicted(budgets):
         deleted += evict_lru(folder, budget)[1]
     return len(deleted)
 
@@ -215,8 +226,8 @@ def server_memory_bytes() -> int | None:
 def status_line(budgets: Budgets | None = None) -> str:
     """Disk and memory in use against the budgets, in one sentence."""
     budgets = budgets or BUDGETS
-    rows = disk_usage(budgets)
-    cache, runs = sum(row.n_bytes for row in rows[:3]), rows[3].n_bytes
+    *cache_rows, runs_row, _ = disk_usage(budgets)
+    cache, runs = sum(row.n_bytes for row in cache_rows), runs_row.n_bytes
     caches = memory_in_use()
     in_memory = sum(cache.n_bytes for cache in caches)
     memory_budget = budgets.corpus_cache_bytes + budgets.audio_cache_bytes

@@ -91,5 +91,5 @@ def test_home_shows_disk_and_memory_against_the_budgets_in_one_line(folders) -> 
     at = AppTest.from_file("../../streamlit_app.py", default_timeout=60).run()
     assert not at.exception, at.exception
     (line,) = [c.value for c in at.caption if c.value.startswith("Disk: caches ")]
-    assert "of 1 GB, training runs " in line and "of 4 GB. Memory: cached uploads and audio " in line
+    assert "of 1.1 GB, training runs " in line and "of 4 GB. Memory: cached uploads and audio " in line
     assert line.endswith("Details on the Storage page.")
