@@ -17,6 +17,8 @@ from core.studio.roles import Visitor
 from core.training.runfiles import RunFiles
 
 RUN_CHECKPOINTS = ("best", "last")
+BASELINES = ("lstm_lm", "cnn_gan")
+"""The families the survey compares the GAN against (the others are this project's own models)."""
 
 
 def shipped_checkpoints() -> dict[str, Path]:
@@ -36,12 +38,13 @@ def checkpoint_choices(visitor: Visitor | None = None, first: Path | None = None
 
 
 def checkpoint_label(path: Path) -> str:
-    """A checkpoint in words: "Shipped default: …", "Shipped baseline: …" or "<run> · best"."""
+    """A checkpoint in words: "Shipped default: …", "Shipped model: …", "Shipped baseline: …" or
+    "<run> · best"."""
     if path == DEFAULT_CHECKPOINT:
         return "Shipped default: LSTM-vs-LSTM GAN (Bach chorales)"
     for kind, folder in shipped_checkpoints().items():
         if path == folder:
-            return f"Shipped baseline: {FAMILIES[kind].label}"
+            return f"Shipped {'baseline' if kind in BASELINES else 'model'}: {FAMILIES[kind].label}"
     return f"{path.parent.parent.name} · {path.stem}" if path.suffix == ".pt" else display_path(path)
 
 
