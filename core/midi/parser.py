@@ -1,7 +1,7 @@
 """Guarded MIDI loading: untrusted bytes in, a validated :class:`Score` or a :class:`MidiRejected` out.
 
-Every file first passes the pure-Python structural scan of :mod:`core.midi_precheck` in this process.
-Parsing (mido + pretty_midi) then runs in a separate worker process (:mod:`core.midi_worker`, a clean
+Every file first passes the pure-Python structural scan of :mod:`core.midi.precheck` in this process.
+Parsing (mido + pretty_midi) then runs in a separate worker process (:mod:`core.midi.worker`, a clean
 interpreter, never a fork) with an address-space cap, a CPU-time cap and a wall-clock timeout; a worker
 that times out, crashes or runs out of memory is killed and replaced on the next file.
 

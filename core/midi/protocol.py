@@ -1,4 +1,4 @@
-"""The wire format between :mod:`core.midi_io` and its worker (:mod:`core.midi_worker`).
+"""The wire format between :mod:`core.midi.parser` and its worker (:mod:`core.midi.worker`).
 
 Every frame is a 4-byte big-endian length and a payload. Nothing is pickled: control messages are JSON,
 arrays travel as ``np.save`` bytes and are loaded with ``allow_pickle=False``.

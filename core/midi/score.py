@@ -1,6 +1,6 @@
 """The parsed form of a MIDI file: plain numpy arrays, cheap to pickle, cache and send between processes.
 
-A :class:`Score` is what :mod:`core.midi_io` returns after it has parsed and validated a file. It holds no
+A :class:`Score` is what :mod:`core.midi.parser` returns after it has parsed and validated a file. It holds no
 PrettyMIDI object (those cost megabytes each), only the notes and the timing grid that the piano-roll codec
 needs.
 """

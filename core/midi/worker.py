@@ -1,9 +1,9 @@
 """The sandboxed side of MIDI loading: a worker process that parses checked files into Scores.
 
-Started by :class:`core.midi_io.MidiParser` as ``python -m core.midi_worker --memory-mb N`` with resource
-limits already set; speaks the protocol of :mod:`core.midi_protocol` on stdin/stdout.
+Started by :class:`core.midi.parser.MidiParser` as ``python -m core.midi.worker --memory-mb N`` with resource
+limits already set; speaks the protocol of :mod:`core.midi.protocol` on stdin/stdout.
 
-Events are framed by :func:`core.midi_precheck.iter_track_events` (the framing the parent already
+Events are framed by :func:`core.midi.precheck.iter_track_events` (the framing the parent already
 validated) and built as mido messages: channel messages directly, meta/sysex/system messages through
 mido's own decoders. pretty_midi then reads the resulting ``mido.MidiFile``. This is about three times
 faster than ``mido.MidiFile(file=...)``, which decodes every message through its generic checks.
@@ -278,7 +278,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="MIDI parsing worker (started by core.midi_io).")
+    parser = argparse.ArgumentParser(description="MIDI parsing worker (started by core.midi.parser).")
     parser.add_argument("--memory-mb", type=int, default=MidiLimits().worker_memory_mb)
     args = parser.parse_args(argv)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer

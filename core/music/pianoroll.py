@@ -1,4 +1,4 @@
-"""Piano-roll codec: :class:`~core.score.Score` → :class:`PianoRoll` → MIDI, all vectorised numpy.
+"""Piano-roll codec: :class:`~core.midi.score.Score` → :class:`PianoRoll` → MIDI, all vectorised numpy.
 
 A roll is a beat-synchronous grid of ``T`` steps × ``P`` pitches. Three arrays describe it:
 
