@@ -67,7 +67,7 @@ def cache_without_audio(folder: Path) -> Path:
     from core.paths import cache_root
 
     folder.mkdir()
-    for kind in ("rolls", "rankers", "corpora"):
+    for kind in ("rolls", "voices", "corpora"):
         source = cache_root() / kind
         source.mkdir(parents=True, exist_ok=True)
         (folder / kind).symlink_to(source.resolve(), target_is_directory=True)

@@ -13,7 +13,9 @@ The run-time folders and what keeps each within its budget:
   holds the class's generator nor one that trains.
 
 The shipped data (``data/``) and checkpoints (``checkpoints/``) live outside these folders and are never
-touched. Other cache folders are small and counted but not evicted.
+touched. Nothing else writes to ``.cache/``: a folder left there by an older version (``.cache/rankers``,
+from before one ranker was shipped in ``checkpoints/ranker``) is counted as "other caches" but never
+deleted.
 """
 
 from __future__ import annotations
