@@ -22,6 +22,7 @@ from torch import nn
 
 from core.models.base import SampleRequest, Samples
 from core.models.lstm_gan_sampling import Draws, dropout_mask, free_running, relaxed_frames
+from core.models.recurrent import PooledLSTMDiscriminator, latent_state, layer_weights, lstm_step
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,7 @@ class LSTMGenerator(nn.Module):
 
     def initial_state(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Map latents ``[B, latent_dim]`` to the LSTM's (h0, c0)."""
-        layers, hidden = self.cfg.g_layers, self.cfg.g_hidden
-        state = torch.tanh(self.init_state(z)).view(z.shape[0], 2, layers, hidden)
-        return state[:, 0].transpose(0, 1).contiguous(), state[:, 1].transpose(0, 1).contiguous()
+        return latent_state(self.init_state, z, self.cfg.g_layers, self.cfg.g_hidden)
 
     def output_layers(self) -> list[nn.Linear]:
         """The heads in the order their logits are stacked: pitch, re-strike, then count if voice-aware."""
@@ -122,16 +121,7 @@ class LSTMGenerator(nn.Module):
 
     def _step(self, x: torch.Tensor, hs: list[torch.Tensor], cs: list[torch.Tensor]) -> torch.Tensor:
         """One time step of ``self.lstm`` with its own weights, updating ``hs``/``cs`` in place."""
-        lstm = self.lstm
-        for layer in range(lstm.num_layers):
-            if layer > 0:
-                x = F.dropout(x, lstm.dropout, self.training)
-            weights = [
-                getattr(lstm, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-            ]
-            hs[layer], cs[layer] = torch.lstm_cell(x, (hs[layer], cs[layer]), *weights)
-            x = hs[layer]
-        return x
+        return lstm_step(self.lstm, x, hs, cs, self.training)
 
     def teacher_forced(self, z: torch.Tensor, noise: torch.Tensor, teacher: torch.Tensor) -> GeneratorOutput:
         """Logits for every step given the true previous frames."""
@@ -200,8 +190,7 @@ class LSTMGenerator(nn.Module):
         for layer in range(cfg.g_layers):
             if layer > 0 and masks[layer - 1] is not None:
                 hidden = hidden * masks[layer - 1].to(hidden.dtype)
-            names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-            weights = [getattr(self.lstm, f"{name}_l{layer}") for name in names]
+            weights = layer_weights(self.lstm, layer)
             state = (h0[layer : layer + 1], c0[layer : layer + 1])
             hidden = torch.lstm(hidden, state, weights, True, 1, 0.0, self.training, False, True)[0]
         if masks[-1] is not None:
@@ -232,27 +221,12 @@ class LSTMGenerator(nn.Module):
         return torch.stack(frames, dim=1)
 
 
-class LSTMDiscriminator(nn.Module):
-    """biLSTM → mean- and max-pooled states (the features) → one logit per sequence."""
+class LSTMDiscriminator(PooledLSTMDiscriminator):
+    """biLSTM over frames ``[B, T, 2P]`` → mean- and max-pooled states (the features) → one logit per
+    sequence."""
 
     def __init__(self, cfg: ModelConfig) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(
-            cfg.frame_dim,
-            cfg.d_hidden,
-            cfg.d_layers,
-            batch_first=True,
-            bidirectional=True,
-            dropout=cfg.d_dropout if cfg.d_layers > 1 else 0.0,
-        )
-        self.drop = nn.Dropout(cfg.d_dropout)
-        self.out = nn.Linear(4 * cfg.d_hidden, 1)
-
-    def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return (logits [B], features [B, 4 * d_hidden]) for frames [B, T, 2P]."""
-        hidden, _ = self.lstm(frames)
-        features = torch.cat([hidden.mean(dim=1), hidden.amax(dim=1)], dim=-1)
-        return self.out(self.drop(features)).squeeze(-1), features
+        super().__init__(cfg.frame_dim, cfg.d_hidden, cfg.d_layers, cfg.d_dropout)
 
 
 def sample_latents(

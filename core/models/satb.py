@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.models.recurrent import PooledLSTMDiscriminator, latent_state, lstm_step
 from core.models.satb_intervals import IntervalScores
 from core.models.satb_tokens import (
     ABS_REST,
@@ -122,9 +123,7 @@ class SATBGenerator(nn.Module):
 
     def initial_state(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The LSTM's (h0, c0) ``[layers, B, hidden]`` from latents ``[B, latent_dim]``."""
-        layers, hidden = self.cfg.g_layers, self.cfg.g_hidden
-        state = torch.tanh(self.init_state(z)).view(z.shape[0], 2, layers, hidden)
-        return state[:, 0].transpose(0, 1).contiguous(), state[:, 1].transpose(0, 1).contiguous()
+        return latent_state(self.init_state, z, self.cfg.g_layers, self.cfg.g_hidden)
 
     def mask(self, logits: torch.Tensor, voice: int, previous_rest: torch.Tensor) -> torch.Tensor:
         """Logits with the voice's impossible tokens at :data:`FILL`: slots outside its range, and a hold
@@ -136,16 +135,7 @@ class SATBGenerator(nn.Module):
     def step(self, x: torch.Tensor, hs: list[torch.Tensor], cs: list[torch.Tensor]) -> torch.Tensor:
         """One time step of the LSTM with its own weights (``torch.lstm_cell`` per layer is several times
         faster than ``nn.LSTM`` on length-1 sequences); ``hs``/``cs`` are updated in place."""
-        lstm = self.lstm
-        for layer in range(lstm.num_layers):
-            if layer > 0:
-                x = F.dropout(x, lstm.dropout, self.training)
-            weights = [
-                getattr(lstm, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-            ]
-            hs[layer], cs[layer] = torch.lstm_cell(x, (hs[layer], cs[layer]), *weights)
-            x = hs[layer]
-        return self.drop(x)
+        return self.drop(lstm_step(self.lstm, x, hs, cs, self.training))
 
     def voice_logits(
         self,
@@ -224,28 +214,13 @@ def critic_input(pitch: torch.Tensor, articulation: torch.Tensor, cond: torch.Te
     )
 
 
-class SATBDiscriminator(nn.Module):
-    """Bidirectional LSTM over the four voices' states and the conditioning → one logit per sequence."""
+class SATBDiscriminator(PooledLSTMDiscriminator):
+    """Bidirectional LSTM over the four voices' states and the conditioning → one logit per sequence; its
+    input is :func:`critic_input` ``[B, T, CRITIC_WIDTH]``, embedded (tanh) before the LSTM."""
 
     def __init__(self, cfg: SATBNetConfig) -> None:
-        super().__init__()
-        self.embed = nn.Linear(CRITIC_WIDTH, cfg.d_embed)
-        self.lstm = nn.LSTM(
-            cfg.d_embed,
-            cfg.d_hidden,
-            cfg.d_layers,
-            batch_first=True,
-            bidirectional=True,
-            dropout=cfg.d_dropout if cfg.d_layers > 1 else 0.0,
-        )
-        self.drop = nn.Dropout(cfg.d_dropout)
-        self.out = nn.Linear(4 * cfg.d_hidden, 1)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(logits ``[B]``, pooled features ``[B, 4 * d_hidden]``) of :func:`critic_input` ``[B, T, F]``."""
-        hidden, _ = self.lstm(torch.tanh(self.embed(x)))
-        features = torch.cat([hidden.mean(dim=1), hidden.amax(dim=1)], dim=-1)
-        return self.out(self.drop(features)).squeeze(-1), features
+        embed = nn.Linear(CRITIC_WIDTH, cfg.d_embed)
+        super().__init__(cfg.d_embed, cfg.d_hidden, cfg.d_layers, cfg.d_dropout, embed=embed)
 
 
 __all__ = [

@@ -20,6 +20,14 @@ import torch.nn.functional as F
 from core.data import windows
 from core.models.base import SampleRequest, Samples, evaluating
 from core.models.cnn_gan import BarDiscriminator, BarGenerator, CNNGANConfig, feature_matching, sample
+from core.models.objectives import discriminator_loss
+from core.training.adversarial import (
+    checkpoint_state,
+    discriminator_record,
+    frozen,
+    optimisers,
+    restore_state,
+)
 from core.training.config import FamilyConfig, RunConfig
 from core.training.context import Context
 from core.training.data import WindowSet, load_corpus
@@ -106,10 +114,6 @@ def fake_bars(logits: torch.Tensor, cfg: CNNGANTrainConfig) -> torch.Tensor:
     return torch.stack([probability[:, 0], probability[:, 0] * probability[:, 1]], dim=1)
 
 
-def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
-    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
-
-
 class CNNGANTrainer:
     """Both networks, their optimisers (β₁ = 0.5, as in DCGAN and MidiNet) and the step count."""
 
@@ -121,8 +125,7 @@ class CNNGANTrainer:
         self.pairs = training_pairs(cfg) if pairs is None else pairs
         torch.manual_seed(cfg.run.seed)
         self.g, self.d = BarGenerator(cfg.net), BarDiscriminator(cfg.net)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999))
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
+        self.opt_g, self.opt_d = optimisers(self.g, self.d, cfg.lr_g, cfg.lr_d, g_beta1=0.5)
 
     @property
     def total_steps(self) -> int:
@@ -152,29 +155,22 @@ class CNNGANTrainer:
             fake = fake_bars(self.g(z, previous), self.cfg)
         real_logit, _ = self.d(previous, bars)
         fake_logit, _ = self.d(previous, fake)
-        loss = _bce(real_logit, 1.0 - self.cfg.label_smoothing) + _bce(fake_logit, 0.0)
+        loss = discriminator_loss("nonsaturating", real_logit, fake_logit, 1.0 - self.cfg.label_smoothing)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
-        return {
-            "loss_d": float(loss.detach()),
-            "d_real": float(torch.sigmoid(real_logit.detach()).mean()),
-            "d_fake": float(torch.sigmoid(fake_logit.detach()).mean()),
-        }
+        return discriminator_record(loss, real_logit, fake_logit)
 
     def generator_update(self, previous: torch.Tensor, bars: torch.Tensor) -> dict:
         """One G step: fool D, match D's mean features and the mean real bar."""
         z = torch.randn(len(bars), self.cfg.net.latent_dim)
         logits = self.g(z, previous)
         fake = fake_bars(logits, self.cfg)
-        self.d.requires_grad_(False)
-        try:
+        with frozen(self.d):
             fake_logit, fake_features = self.d(previous, fake)
             with torch.no_grad():
                 _, real_features = self.d(previous, bars)
-        finally:
-            self.d.requires_grad_(True)
-        adversarial = _bce(fake_logit, 1.0)
+        adversarial = F.binary_cross_entropy_with_logits(fake_logit, torch.ones_like(fake_logit))
         matching = feature_matching(real_features, fake_features) / fake_features.shape[1]
         mean_bar = F.mse_loss(torch.sigmoid(logits).mean(0), bars.mean(0))
         loss = (
@@ -202,16 +198,10 @@ class CNNGANTrainer:
         return self.d.state_dict()
 
     def state_dict(self) -> dict:
-        return {
-            "discriminator": self.d.state_dict(),
-            "optim": {"g": self.opt_g.state_dict(), "d": self.opt_d.state_dict()},
-        }
+        return checkpoint_state(self.d, self.opt_g, self.opt_d)
 
     def load_state_dict(self, state: dict) -> None:
-        self.g.load_state_dict(state["model"])
-        self.d.load_state_dict(state["discriminator"])
-        self.opt_g.load_state_dict(state["optim"]["g"])
-        self.opt_d.load_state_dict(state["optim"]["d"])
+        restore_state(state, self.g, self.d, self.opt_g, self.opt_d)
 
     def selection_score(self, record: dict) -> float | None:
         return record.get("q_score")

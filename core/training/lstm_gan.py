@@ -25,12 +25,21 @@ from core.models.lstm_gan import (
     sample,
     sample_latents,
 )
-from core.models.objectives import (
-    OBJECTIVES,
-    discriminator_loss,
-    generator_loss,
-    gradient_penalty,
-    interpolate,
+from core.models.objectives import discriminator_loss, generator_loss
+from core.training.adversarial import (
+    PretrainThenPlay,
+    adversarial_term,
+    checkpoint_state,
+    clip,
+    discriminator_record,
+    discriminator_update,
+    judge_generated,
+    optimisers,
+    restore_state,
+    set_lr,
+    snapshot,
+    update,
+    with_instance_noise,
 )
 from core.training.config import FamilyConfig
 from core.training.context import Context, autocast
@@ -41,7 +50,7 @@ GAN_COST_GUESS = 8.0
 
 
 @dataclass(frozen=True)
-class GANTrainConfig(FamilyConfig):
+class GANTrainConfig(PretrainThenPlay, FamilyConfig):
     """Everything a GAN run needs; saved as ``config.json`` and inside every checkpoint."""
 
     kind = "lstm_gan"
@@ -66,27 +75,11 @@ class GANTrainConfig(FamilyConfig):
     """C-RNN-GAN's update order: G through D as it was, then D, from one discriminator pass (objectives on
     logits, one D step); off: D first, then G through the updated D."""
 
-    @property
-    def total_steps(self) -> int:
-        return self.mle_steps + self.gan_steps
-
     def validate(self) -> None:
         super().validate()
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
+        self.check_objective()
         if self.batch_size < 1 or self.mle_steps < 0 or self.gan_steps < 0:
             raise ValueError("batch_size must be positive and step counts non-negative")
-
-    def generator_lr(self, step: int) -> float:
-        """MLE: linear decay from ``lr_mle`` to ``lr_mle_end`` (the GAN starts converged); GAN: ``lr_g``."""
-        if step >= self.mle_steps:
-            return self.lr_g
-        return self.lr_mle + (self.lr_mle_end - self.lr_mle) * step / max(self.mle_steps - 1, 1)
-
-
-def clip(module: nn.Module, limit: float) -> float:
-    """Clip the gradient norm (no limit when ``limit`` ≤ 0); returns the norm before clipping."""
-    return float(nn.utils.clip_grad_norm_(module.parameters(), limit if limit > 0 else float("inf")))
 
 
 def as_float(out):
@@ -98,11 +91,6 @@ def as_float(out):
     return out
 
 
-def with_instance_noise(frames: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Instance noise: Gaussian noise on the discriminator's inputs."""
-    return frames + sigma * torch.randn_like(frames) if sigma > 0 else frames
-
-
 class GANTrainer:
     """Both networks (DDP-wrapped under torchrun), their optimisers and the step count."""
 
@@ -112,8 +100,7 @@ class GANTrainer:
         torch.manual_seed(cfg.run.seed)
         self.g_raw = LSTMGenerator(cfg.net).to(ctx.device)
         self.d_raw = LSTMDiscriminator(cfg.net).to(ctx.device)
-        self.opt_g = torch.optim.Adam(self.g_raw.parameters(), lr=cfg.lr_mle, betas=(0.9, 0.999))
-        self.opt_d = torch.optim.Adam(self.d_raw.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
+        self.opt_g, self.opt_d = optimisers(self.g_raw, self.d_raw, cfg.lr_mle, cfg.lr_d)
         self.g, self.d = self.g_raw, self.d_raw
         if ctx.world > 1:
             ids = [ctx.device.index] if ctx.device.type == "cuda" else None
@@ -141,15 +128,13 @@ class GANTrainer:
 
     def train_step(self, batch_rng: torch.Generator) -> dict:
         cfg = self.cfg
-        for group in self.opt_g.param_groups:  # set every step: a resumed run may change them
-            group["lr"] = cfg.generator_lr(self.step)
-        for group in self.opt_d.param_groups:
-            group["lr"] = cfg.lr_d
+        set_lr(self.opt_g, cfg.generator_lr(self.step))
+        set_lr(self.opt_d, cfg.lr_d)
         real = self.batch(batch_rng)
         record = self.mle_step(real) if self.step < cfg.mle_steps else self.gan_step(real)
         self.step += 1
         if self.step == cfg.mle_steps and cfg.gan_steps > 0:  # kept to compare the GAN with its start
-            self.mle_generator = {k: v.detach().clone() for k, v in self.g_raw.state_dict().items()}
+            self.mle_generator = snapshot(self.g_raw)
         record.update(lr_g=self.opt_g.param_groups[0]["lr"], lr_d=cfg.lr_d, windows=cfg.batch_size)
         return record
 
@@ -160,10 +145,7 @@ class GANTrainer:
         with autocast(ctx):
             out = self.g(z, noise, teacher=real)
         loss, parts = mle_loss(as_float(out), real, cfg.net)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_g = clip(self.g, cfg.grad_clip)
-        self.opt_g.step()
+        grad_g = update(self.opt_g, self.g, loss, cfg.grad_clip)
         return {
             "loss_g": float(loss.detach()),
             "grad_norm_g": grad_g,
@@ -192,10 +174,7 @@ class GANTrainer:
             tensors, grads = [*tensors, cfg.mle_weight * nll], [*grads, None]
             loss = loss + cfg.mle_weight * nll.detach()
             record["mle_nll"] = float(nll.detach())
-        self.opt_g.zero_grad(set_to_none=True)
-        torch.autograd.backward(tensors, grads)
-        record["grad_norm_g"] = clip(self.g, cfg.grad_clip)
-        self.opt_g.step()
+        record["grad_norm_g"] = update(self.opt_g, self.g, tensors, cfg.grad_clip, grads)
         record.update(loss_g=float(loss), loss_adv=float(adversarial.detach()))
         return record
 
@@ -232,60 +211,16 @@ class GANTrainer:
         grad_fake = fake.grad * ratio.view(-1, *[1] * (fake.dim() - 1))
         grad_d = clip(self.d, cfg.grad_clip)
         self.opt_d.step()
-        record = {
-            "loss_d": float(loss.detach()),
-            "grad_norm_d": grad_d,
-            "d_real": float(torch.sigmoid(d_real.detach()).mean()),
-            "d_fake": float(torch.sigmoid(d_fake.detach()).mean()),
-        }
-        return record, adversarial.detach(), grad_fake
+        return discriminator_record(loss, d_real, d_fake, grad_d), adversarial.detach(), grad_fake
 
     def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict:
         """One discriminator update on real and (detached) fake frames in a single forward pass."""
-        cfg, batch = self.cfg, real.shape[0]
-        inputs = [
-            with_instance_noise(real, cfg.instance_noise),
-            with_instance_noise(fake.detach(), cfg.instance_noise),
-        ]
-        wgan = cfg.objective == "wgan_gp"
-        if wgan:
-            inputs.append(interpolate(real, fake))
-        with autocast(self.ctx):
-            logits, _ = self.d(torch.cat(inputs))
-        logits = logits.float()
-        d_real, d_fake = logits[:batch], logits[batch : 2 * batch]
-        loss = discriminator_loss(cfg.objective, d_real, d_fake, 1.0 - cfg.label_smoothing)
-        if wgan:
-            loss = loss + cfg.gp_weight * gradient_penalty(logits[2 * batch :], inputs[2])
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_d = clip(self.d, cfg.grad_clip)
-        self.opt_d.step()
-        return {
-            "loss_d": float(loss.detach()),
-            "grad_norm_d": grad_d,
-            "d_real": float(torch.sigmoid(d_real.detach()).mean()),
-            "d_fake": float(torch.sigmoid(d_fake.detach()).mean()),
-        }
+        return discriminator_update(self.cfg, self.ctx, self.d, self.opt_d, real, fake)
 
     def adversarial_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """The generator's adversarial loss through a frozen discriminator (real frames only for FM)."""
-        cfg = self.cfg
-        matching = cfg.objective == "feature_matching"
-        inputs = [with_instance_noise(real, cfg.instance_noise)] if matching else []
-        inputs.append(with_instance_noise(fake, cfg.instance_noise))
-        self.d_raw.requires_grad_(False)
-        try:
-            with autocast(self.ctx):
-                logits, features = self.d_raw(torch.cat(inputs))
-        finally:
-            self.d_raw.requires_grad_(True)
-        if matching:
-            batch = real.shape[0]
-            return generator_loss(
-                cfg.objective, logits[batch:].float(), features[:batch].float(), features[batch:].float()
-            )
-        return generator_loss(cfg.objective, logits.float())
+        logits, features = judge_generated(self.cfg, self.ctx, self.d_raw, real, fake)
+        return adversarial_term(self.cfg.objective, logits, features)
 
     # --- samples and state ---------------------------------------------------------------------------
 
@@ -300,19 +235,10 @@ class GANTrainer:
         return self.d_raw.state_dict()
 
     def state_dict(self) -> dict:
-        state = {
-            "discriminator": self.d_raw.state_dict(),
-            "optim": {"g": self.opt_g.state_dict(), "d": self.opt_d.state_dict()},
-        }
-        if self.mle_generator is not None:
-            state["mle_generator"] = self.mle_generator
-        return state
+        return checkpoint_state(self.d_raw, self.opt_g, self.opt_d, self.mle_generator)
 
     def load_state_dict(self, state: dict) -> None:
-        self.g_raw.load_state_dict(state["model"])
-        self.d_raw.load_state_dict(state["discriminator"])
-        self.opt_g.load_state_dict(state["optim"]["g"])
-        self.opt_d.load_state_dict(state["optim"]["d"])
+        restore_state(state, self.g_raw, self.d_raw, self.opt_g, self.opt_d)
         self.mle_generator = state.get("mle_generator")
 
     def selection_score(self, record: dict) -> float | None:

@@ -24,21 +24,26 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from core.data.config import DataConfig
 from core.models.base import SampleRequest, Samples, evaluating
-from core.models.objectives import (
-    OBJECTIVES,
-    discriminator_loss,
-    generator_loss,
-    gradient_penalty,
-    interpolate,
-)
+from core.models.objectives import generator_loss
 from core.models.satb import SATBDiscriminator, SATBGenerator, SATBNetConfig, critic_input, token_nll
 from core.models.satb_intervals import parallel_unlikelihood
 from core.models.satb_sampling import Rollout, roll_out, sample
 from core.models.satb_tokens import COND_DIM, state_one_hot
+from core.training.adversarial import (
+    PretrainThenPlay,
+    adversarial_term,
+    checkpoint_state,
+    discriminator_update,
+    judge_generated,
+    optimisers,
+    restore_state,
+    set_lr,
+    snapshot,
+    update,
+)
 from core.training.config import FamilyConfig
 from core.training.context import Context, autocast
 from core.training.data import WindowSet
@@ -52,7 +57,7 @@ VALID_WINDOWS = 512
 
 
 @dataclass(frozen=True)
-class SATBTrainConfig(FamilyConfig):
+class SATBTrainConfig(PretrainThenPlay, FamilyConfig):
     """Everything a four-voice run needs; saved as ``config.json`` and inside every checkpoint."""
 
     kind = "satb"
@@ -82,14 +87,9 @@ class SATBTrainConfig(FamilyConfig):
     relax_tau: float = 1.0
     grad_clip: float = 1.0
 
-    @property
-    def total_steps(self) -> int:
-        return self.mle_steps + self.gan_steps
-
     def validate(self) -> None:
         super().validate()
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
+        self.check_objective()
         if self.estimator not in ESTIMATORS:
             raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, not {self.estimator!r}")
         if self.estimator == "reinforce" and self.objective == "feature_matching":
@@ -97,22 +97,11 @@ class SATBTrainConfig(FamilyConfig):
         if self.batch_size < 2 or min(self.mle_steps, self.gan_steps, self.d_warmup) < 0 or self.d_steps < 1:
             raise ValueError("batch_size must be at least 2, d_steps at least 1, step counts non-negative")
 
-    def generator_lr(self, step: int) -> float:
-        """MLE: linear decay from ``lr_mle`` to ``lr_mle_end``; adversarial phase: ``lr_g``."""
-        if step >= self.mle_steps:
-            return self.lr_g
-        return self.lr_mle + (self.lr_mle_end - self.lr_mle) * step / max(self.mle_steps - 1, 1)
-
 
 def sequence_rewards(objective: str, logits: torch.Tensor) -> torch.Tensor:
     """Per-piece reward ``[B]`` for the score-function estimator: minus the generator's loss of each piece
     under ``objective`` (see :func:`core.models.objectives.generator_loss`)."""
     return torch.stack([-generator_loss(objective, logit.view(1)) for logit in logits.float()])
-
-
-def clip(module: nn.Module, limit: float) -> float:
-    """Clip the gradient norm (no limit when ``limit`` ≤ 0); returns the norm before clipping."""
-    return float(nn.utils.clip_grad_norm_(module.parameters(), limit if limit > 0 else float("inf")))
 
 
 def with_instance_noise(x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -134,8 +123,7 @@ class SATBTrainer:
         torch.manual_seed(cfg.run.seed)
         self.g = SATBGenerator(cfg.net).to(ctx.device)
         self.d = SATBDiscriminator(cfg.net).to(ctx.device)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_mle, betas=(0.9, 0.999))
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
+        self.opt_g, self.opt_d = optimisers(self.g, self.d, cfg.lr_mle, cfg.lr_d)
         self.mle_generator: dict | None = None
 
     @property
@@ -171,13 +159,11 @@ class SATBTrainer:
 
     def train_step(self, batch_rng: torch.Generator) -> dict:
         cfg = self.cfg
-        for group in self.opt_g.param_groups:  # set every step: a resumed run may change them
-            group["lr"] = cfg.generator_lr(self.step)
-        for group in self.opt_d.param_groups:
-            group["lr"] = cfg.lr_d
+        set_lr(self.opt_g, cfg.generator_lr(self.step))
+        set_lr(self.opt_d, cfg.lr_d)
         tokens, cond = self.batch(batch_rng)
         if self.step == cfg.mle_steps and self.mle_generator is None:  # to compare the GAN with its start
-            self.mle_generator = {k: v.detach().clone() for k, v in self.g.state_dict().items()}
+            self.mle_generator = snapshot(self.g)
         record = self.mle_step(tokens, cond) if self.step < cfg.mle_steps else self.gan_step(tokens, cond)
         self.step += 1
         if cfg.run.eval_every and (self.step % cfg.run.eval_every == 0 or self.step == self.total_steps):
@@ -188,10 +174,7 @@ class SATBTrainer:
     def mle_step(self, tokens: torch.Tensor, cond: torch.Tensor) -> dict:
         nll, unlikely = self.nll(tokens, cond)
         loss = nll + self.cfg.unlikelihood * unlikely
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        grad = clip(self.g, self.cfg.grad_clip)
-        self.opt_g.step()
+        grad = update(self.opt_g, self.g, loss, self.cfg.grad_clip)
         return {
             "loss_g": float(loss.detach()),
             "mle_nll": float(nll.detach()),
@@ -222,58 +205,23 @@ class SATBTrainer:
             nll, unlikely = self.nll(tokens, cond)
             loss = loss + cfg.mle_weight * (nll + cfg.unlikelihood * unlikely)
             record.update(mle_nll=float(nll.detach()), mle_unlikelihood=float(unlikely.detach()))
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        record["grad_norm_g"] = clip(self.g, cfg.grad_clip)
-        self.opt_g.step()
+        record["grad_norm_g"] = update(self.opt_g, self.g, loss, cfg.grad_clip)
         record.update(loss_g=float(loss.detach()), loss_adv=float(adversarial.detach()))
         return record
 
     def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict:
         """One discriminator update on real and generated pieces in a single forward pass."""
-        cfg, batch, sigma = self.cfg, real.shape[0], self.cfg.instance_noise
-        inputs = [with_instance_noise(real, sigma), with_instance_noise(fake, sigma)]
-        wgan = cfg.objective == "wgan_gp"
-        if wgan:
-            inputs.append(interpolate(real, fake))
-        with autocast(self.ctx):
-            logits, _ = self.d(torch.cat(inputs))
-        logits = logits.float()
-        d_real, d_fake = logits[:batch], logits[batch : 2 * batch]
-        loss = discriminator_loss(cfg.objective, d_real, d_fake, 1.0 - cfg.label_smoothing)
-        if wgan:
-            loss = loss + cfg.gp_weight * gradient_penalty(logits[2 * batch :], inputs[2])
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        grad = clip(self.d, cfg.grad_clip)
-        self.opt_d.step()
-        return {
-            "loss_d": float(loss.detach()),
-            "grad_norm_d": grad,
-            "d_real": float(torch.sigmoid(d_real.detach()).mean()),
-            "d_fake": float(torch.sigmoid(d_fake.detach()).mean()),
-        }
+        return discriminator_update(self.cfg, self.ctx, self.d, self.opt_d, real, fake, with_instance_noise)
 
     def adversarial_loss(
         self, z: torch.Tensor, fake: Rollout, fake_x: torch.Tensor, real_x: torch.Tensor, cond: torch.Tensor
     ) -> torch.Tensor:
         """The generator's adversarial loss through a frozen discriminator."""
-        cfg, sigma = self.cfg, self.cfg.instance_noise
-        matching = cfg.objective == "feature_matching"
-        inputs = [with_instance_noise(real_x, sigma)] if matching else []
-        inputs.append(with_instance_noise(fake_x, sigma))
-        self.d.requires_grad_(False)
-        try:
-            with torch.set_grad_enabled(cfg.estimator == "gumbel"), autocast(self.ctx):
-                logits, features = self.d(torch.cat(inputs))
-        finally:
-            self.d.requires_grad_(True)
-        batch = len(z)
-        logits, features = logits[-batch:].float(), features.float()
+        cfg = self.cfg
+        with torch.set_grad_enabled(cfg.estimator == "gumbel"):
+            logits, features = judge_generated(cfg, self.ctx, self.d, real_x, fake_x, with_instance_noise)
         if cfg.estimator == "gumbel":
-            if matching:
-                return generator_loss(cfg.objective, logits, features[:batch], features[batch:])
-            return generator_loss(cfg.objective, logits)
+            return adversarial_term(cfg.objective, logits, features)
         rewards = sequence_rewards(cfg.objective, logits.detach())
         advantage = (rewards - rewards.mean()) / (rewards.std() + 1e-6)
         with evaluating(self.g), autocast(self.ctx):  # scored as drawn: without dropout, from the same z
@@ -305,22 +253,12 @@ class SATBTrainer:
         return self.d.state_dict()
 
     def state_dict(self) -> dict:
-        state = {
-            "discriminator": self.d.state_dict(),
-            "optim": {"g": self.opt_g.state_dict(), "d": self.opt_d.state_dict()},
-        }
-        if self.mle_generator is not None:
-            state["mle_generator"] = self.mle_generator
-        return state
+        return checkpoint_state(self.d, self.opt_g, self.opt_d, self.mle_generator)
 
     def load_state_dict(self, state: dict) -> None:
         """Restore a ``last.pt``; one without a discriminator (a likelihood-only checkpoint whose
         discriminator was left out) starts the adversarial phase with a fresh one."""
-        self.g.load_state_dict(state["model"])
-        self.opt_g.load_state_dict(state["optim"]["g"])
-        if "discriminator" in state:
-            self.d.load_state_dict(state["discriminator"])
-            self.opt_d.load_state_dict(state["optim"]["d"])
+        restore_state(state, self.g, self.d, self.opt_g, self.opt_d, discriminator_optional=True)
         self.mle_generator = state.get("mle_generator")
 
     def selection_score(self, record: dict) -> float | None:

@@ -32,10 +32,11 @@ from core.files import read_json_or_none
 from core.models.checkpoint import CheckpointError, read_checkpoint
 from core.models.lstm_gan import mle_loss, sample_latents
 from core.models.objectives import OBJECTIVES, discriminator_loss, generator_loss
+from core.training.adversarial import set_lr, update
 from core.training.config import config_from_dict, model_kind
 from core.training.context import Context
 from core.training.data import WindowSet, frames_from, window_set
-from core.training.lstm_gan import GANTrainConfig, GANTrainer, as_float, clip
+from core.training.lstm_gan import GANTrainConfig, GANTrainer, as_float
 
 MAX_RUN = 50
 """The most iterations one ``run`` call may do (a page waits for it)."""
@@ -186,8 +187,7 @@ class GANStepper:
         return self._record(f"run {iterations}")
 
     def _update_d(self) -> None:
-        for group in self.trainer.opt_d.param_groups:
-            group["lr"] = self._settings.lr_d
+        set_lr(self.trainer.opt_d, self._settings.lr_d)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed * 7_919 + self.d_steps)  # dropout: reproducible
             self.trainer.discriminator_step(self.real, self._fake_frames())
@@ -195,16 +195,12 @@ class GANStepper:
 
     def _update_g(self) -> None:
         trainer, cfg = self.trainer, self.trainer.cfg
-        for group in trainer.opt_g.param_groups:
-            group["lr"] = self._settings.lr_g
+        set_lr(trainer.opt_g, self._settings.lr_g)
         teacher = self.real if cfg.mle_weight > 0 else None
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed * 7_919 + 104_729 + self.g_steps)  # the same for a rerun
             loss = self._generator_loss(teacher)
-        trainer.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        clip(trainer.g_raw, cfg.grad_clip)
-        trainer.opt_g.step()
+        update(trainer.opt_g, trainer.g_raw, loss, cfg.grad_clip)
         self.g_steps += 1
 
     def _generator_loss(self, teacher: torch.Tensor | None) -> torch.Tensor:

@@ -27,7 +27,7 @@ from core.paths import REPO_ROOT, RUNS_ENV
 from core.sampling import load_model
 from core.studio import jobs
 from core.studio.choices import set_active_checkpoint
-from core.training import lstm_gan
+from core.training import adversarial
 from core.training.config import RunConfig, config_from_dict, config_to_dict, with_changes
 from core.training.context import Context
 from core.training.data import WindowSet
@@ -117,8 +117,8 @@ def test_sigkill_mid_run_loses_at_most_one_interval_and_resumes(config: GANTrain
 def test_nan_in_the_adversarial_loss_fails_the_run_and_keeps_a_finite_checkpoint(
     config: GANTrainConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_loss = lstm_gan.generator_loss
-    monkeypatch.setattr(lstm_gan, "generator_loss", lambda *args: real_loss(*args) * float("nan"))
+    real_loss = adversarial.generator_loss
+    monkeypatch.setattr(adversarial, "generator_loss", lambda *args: real_loss(*args) * float("nan"))
     run_dir = tmp_path / "runs" / "nan"
     status = train(config, run_dir)  # MLE for 8 steps (checkpoint at 5), then the GAN phase
     assert status.state == "failed" and status.step == config.mle_steps  # the last good step
