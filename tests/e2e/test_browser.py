@@ -61,7 +61,7 @@ def test_home_page_renders_in_chromium(server_url: str, browser, shots) -> None:
         page.close()
 
 
-def test_dataset_train_generate_walkthrough(server_url: str, browser, shots) -> None:
+def test_dataset_train_generate_walkthrough(server_url: str, browser, shots, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 2400})  # tall: whole pages in the shots
     page.set_default_timeout(LONG)
     try:
@@ -95,5 +95,9 @@ def test_dataset_train_generate_walkthrough(server_url: str, browser, shots) -> 
         wait_until_idle(page, started=True)
         page.locator("audio").first.wait_for(state="attached")
         shots(page, "generate")
+    except PlaywrightTimeout as timeout:
+        where = tmp_path / "at_timeout.png"
+        page.screenshot(path=str(where), full_page=True)
+        raise AssertionError(f"the page did not get there in time; how it looked: {where}") from timeout
     finally:
         page.close()
