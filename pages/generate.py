@@ -93,7 +93,6 @@ st.write(
 )
 settings, checkpoint = settings_controls(list(MODE_LABELS))
 if is_four_voice(checkpoint):  # the four-voice model: free, harmonise or continue, voice by voice
-    write_address(settings, showing=False, with_mode=True)
     four_voice_page(checkpoint, settings)
     st.stop()
 wanted = (str(checkpoint), *pieces_of(settings))

@@ -99,25 +99,23 @@ def settings_controls(modes: list[str]) -> tuple[GenerateSettings, Path]:
     return settings, checkpoint
 
 
-def write_address(settings: GenerateSettings, showing: bool, with_mode: bool = False) -> None:
-    """Spell out every setting in the address (``show=1`` while their pieces are on screen; the
-    four-voice model's mode with ``with_mode``)."""
-    query = settings.to_query(show=showing)
-    if with_mode and st.session_state.get(MODE_KEY):
-        query["mode"] = str(st.session_state[MODE_KEY])
+def write_address(settings: GenerateSettings, showing: bool, extra: dict[str, str] | None = None) -> None:
+    """Spell out every setting in the address (``show=1`` while their pieces are on screen; ``extra``:
+    the four-voice model's own settings)."""
+    query = {**settings.to_query(show=showing), **(extra or {})}
     if not settings.model:
         query.pop("model")  # a model outside the catalogue cannot be named in a link
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
 
 
-def share_link(settings: GenerateSettings) -> None:
-    """The address of these pieces, with a copy button."""
+def share_link(settings: GenerateSettings, extra: dict[str, str] | None = None) -> None:
+    """The address of these pieces, with a copy button (``extra``: the four-voice model's settings)."""
     st.subheader("Share these pieces")
     if not settings.model:
         st.caption("This model cannot be named in a link; choose a shipped model or a run's checkpoint.")
         return
-    st.code(settings.link(st.context.url or ""), language=None)
+    st.code(settings.link(st.context.url or "", extra=extra), language=None)
     st.caption(
         "Copy this link (the button at its right): whoever opens it on this server gets the same "
         f"{settings.candidates} candidates, ranked the same way."

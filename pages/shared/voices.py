@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.music.musicxml import voices_to_musicxml
-from core.music.voices import ENSEMBLES, MODES, Voices, VoicesError, key_name
+from core.music.voices import ENSEMBLES, MODES, Voices, VoicesError
 from core.music.voices_midi import voices_to_midi
 from core.plots import voices_figure
 from core.ranking.pipeline import rank_samples
@@ -22,8 +22,9 @@ from core.sampling.satb import (
     voices_from_midi,
     writes_voices,
 )
-from core.studio.links import GenerateSettings
+from core.studio.links import KEY_NAMES, GenerateSettings, VoiceSettings, voice_settings_from_query
 from pages.shared.audio import audio_player
+from pages.shared.generate_settings import share_link, shown_in_address, write_address
 from pages.shared.models import model_and_ranker
 
 MODE_LABELS = {
@@ -31,10 +32,12 @@ MODE_LABELS = {
     "harmonise": "Harmonise a melody",
     "continue": "Continue a piece",
 }
-KEYS = ["any key"] + [key_name(tonic, mode) for mode in MODES for tonic in range(12)]
+KEYS = list(KEY_NAMES)
 CHORALE = "a held-out chorale"
 UPLOAD = "my MIDI file"
 RESULTS = "gen_voice_pieces"
+FROM_ADDRESS = "gen_voice_from_address"
+"""Set once the address's four-voice settings were put into the widgets (a session's first visit)."""
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -49,7 +52,7 @@ def given_piece(mode: str) -> tuple[Voices | None, str]:
     source = st.radio(f"The {what}", [CHORALE, UPLOAD], horizontal=True, key=f"gen_voice_source_{mode}")
     if source == CHORALE:
         name = st.selectbox("Chorale (test split)", sorted(test_chorales()), key=f"gen_voice_chorale_{mode}")
-        return test_chorales()[name], f"chorale {name}"
+        return test_chorales()[name], name
     help_text = (
         "A one-line melody, or any file: its top line is taken (a four-part file gives its soprano)."
         if mode == "harmonise"
@@ -81,7 +84,8 @@ def voice_controls() -> dict:
     choice = {"mode": mode, "key": key, "phrase_bars": phrase_bars, "phrases": phrases, "ensemble": ensemble}
     if mode != "free":
         piece, name = given_piece(mode)
-        choice.update(piece=piece, piece_name=name)
+        from_chorale = st.session_state.get(f"gen_voice_source_{mode}", CHORALE) == CHORALE
+        choice.update(piece=piece, piece_name=name, chorale=name if from_chorale else "")
         if mode == "continue":
             choice["keep_bars"] = st.slider("Bars to keep", 1, 4, 2, key="gen_voice_keep_bars")
     return choice
@@ -132,6 +136,33 @@ def is_four_voice(checkpoint: Path) -> bool:
         return False
 
 
+def start_from_address() -> None:
+    """On a session's first visit, put a link's four-voice settings (key, phrases, ensemble, chorale, bars
+    to keep) into the widgets and say what it had to ignore (the mode is read with the other settings)."""
+    if st.session_state.get(FROM_ADDRESS):
+        return
+    st.session_state[FROM_ADDRESS] = True
+    query = st.query_params.to_dict()
+    linked, problems = voice_settings_from_query(query, sorted(test_chorales()))
+    problems = [problem for problem in problems if not problem.startswith("there is no mode")]
+    for name in ("key", "phrase_bars", "phrases", "ensemble", "keep_bars"):
+        if name in query:
+            st.session_state.setdefault(f"gen_voice_{name}", getattr(linked, name))
+    if linked.chorale and linked.mode != "free":
+        st.session_state.setdefault(f"gen_voice_source_{linked.mode}", CHORALE)
+        st.session_state.setdefault(f"gen_voice_chorale_{linked.mode}", linked.chorale)
+    if problems:
+        st.warning("Parts of this link were ignored: " + "; ".join(problems) + ".")
+
+
+def voice_settings(choice: dict) -> VoiceSettings:
+    """The four-voice choices as settings an address can hold."""
+    return VoiceSettings(
+        choice["mode"], choice["key"], choice["phrase_bars"], choice["phrases"], choice["ensemble"],
+        choice.get("chorale", ""), choice.get("keep_bars", 2),
+    )  # fmt: skip
+
+
 def four_voice_page(checkpoint: Path, settings: GenerateSettings) -> None:
     """Controls, a button, and the ranked four-voice pieces (kept in the session)."""
     st.subheader("Four voices")
@@ -140,19 +171,25 @@ def four_voice_page(checkpoint: Path, settings: GenerateSettings) -> None:
         "below (the bars and instrument settings above do not apply); candidates, pieces to keep, seed, "
         "temperature and tempo do."
     )
+    start_from_address()
     choice = voice_controls()
+    linked = voice_settings(choice)
     wanted = (str(checkpoint), settings.candidates, settings.keep, settings.seed, settings.temperature,
               settings.tempo, choice["mode"], choice["key"], choice["phrase_bars"], choice["phrases"],
               choice.get("piece_name"), choice.get("keep_bars"))  # fmt: skip
     ready = choice["mode"] == "free" or choice.get("piece") is not None
-    if st.button("Write and rank", type="primary", disabled=not ready):
+    clicked = st.button("Write and rank", type="primary", disabled=not ready)
+    from_link = shown_in_address() and RESULTS not in st.session_state and linked.linkable and ready
+    if clicked or from_link:
         try:
             with st.spinner("Writing and ranking…"):
                 st.session_state[RESULTS] = (wanted, *write(checkpoint, settings, choice))
         except (VoicesError, ValueError, RuntimeError) as error:
             st.error(f"Could not write these pieces: {error}")
     made_for, pieces, ranked = st.session_state.get(RESULTS, (None, None, None))
-    if made_for != wanted:
+    showing = made_for == wanted
+    write_address(settings, showing and linked.linkable, extra=linked.to_query())
+    if not showing:
         if made_for is not None:
             st.info("The settings changed: press **Write and rank** to make pieces for them.")
         return
@@ -160,3 +197,7 @@ def four_voice_page(checkpoint: Path, settings: GenerateSettings) -> None:
         st.caption(f"Note: {remark}.")
     for piece in ranked:
         show_voice_piece(pieces.voices[piece.candidate], piece, choice["ensemble"], best=piece.rank == 1)
+    if linked.linkable:
+        share_link(settings, extra=linked.to_query())
+    else:
+        st.caption("A piece from your own file cannot travel in a link; a held-out chorale can.")

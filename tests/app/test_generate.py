@@ -190,3 +190,33 @@ def test_the_address_names_the_four_voice_models_mode(tmp_path: Path) -> None:
     assert address(at)["mode"] == "continue"
     refused = page(model="class-satb.best", mode="sing")
     assert "mode 'sing' was ignored" in refused.warning[0].value
+
+
+def test_a_four_voice_link_brings_its_key_phrases_and_chorale_and_writes_the_same_pieces(
+    tmp_path: Path,
+) -> None:
+    four_voice_run(tmp_path / "runs", "class-satb")
+    at = page(model="class-satb.best", mode="free", key="D minor", phrases="1", phrase_bars="4",
+              ensemble="organ", candidates="3", keep="2", seed="5", show="1")  # fmt: skip
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="gen_voice_key").value == "D minor"
+    assert at.slider(key="gen_voice_phrases").value == 1 and at.radio(key="gen_voice_phrase_bars").value == 4
+    shown = [expander.label for expander in at.expander]
+    assert len(shown) == 2 and shown[0].startswith("Best: #1")  # written at once, as the link says
+    link = at.code[0].value
+    shared = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link).query))
+    assert shared["key"] == "D minor" and shared["phrases"] == "1" and shared["ensemble"] == "organ"
+    again = page(**shared)
+    assert [expander.label for expander in again.expander] == shown
+
+
+def test_a_harmonisation_link_names_its_chorale_and_refuses_what_the_page_does_not_offer(
+    tmp_path: Path,
+) -> None:
+    four_voice_run(tmp_path / "runs", "class-satb")
+    at = page(model="class-satb.best", mode="harmonise", candidates="2", keep="1", show="1")
+    chorale = at.selectbox(key="gen_voice_chorale_harmonise").value
+    assert address(at).get("chorale") == chorale and len(at.expander) == 1
+    refused = page(model="class-satb.best", mode="harmonise", chorale="bwv0", phrases="12", key="H major")
+    words = " ".join(warning.value for warning in refused.warning)
+    assert "no chorale called 'bwv0'" in words and "phrases 12" in words and "H major" in words
