@@ -25,7 +25,20 @@ STAGES = (
     ("audio",),
     ("plots",),
     ("studio",),
-    ("cli", "midi_io", "dataset", "train", "generate", "evaluate", "compare", "jobs", "rank"),
+    (
+        "cli",
+        "midi_io",
+        "dataset",
+        "train",
+        "generate",
+        "evaluate",
+        "compare",
+        "jobs",
+        "rank",
+        "listening",
+        "storage",
+        "critic",
+    ),
 )
 """The data flow, first to last: a module may import its own stage and earlier ones."""
 RANK = {name: rank for rank, names in enumerate(STAGES) for name in names}

@@ -240,6 +240,18 @@ class ListeningStore:
             row = db.execute("SELECT * FROM rounds ORDER BY id DESC LIMIT 1").fetchone()
         return _round(row) if row else None
 
+    def rounds(self) -> list[RoundInfo]:
+        """Every round, oldest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM rounds ORDER BY id").fetchall()
+        return [_round(row) for row in rows]
+
+    def answer_counts(self) -> dict[int, int]:
+        """Stored answers per round id (a round without answers is left out)."""
+        with self._connect() as db:
+            rows = db.execute("SELECT round_id, COUNT(*) FROM answers GROUP BY round_id").fetchall()
+        return {int(round_id): int(count) for round_id, count in rows}
+
     def round(self, round_id: int) -> RoundInfo:
         with self._connect() as db:
             row = db.execute("SELECT * FROM rounds WHERE id = ?", (round_id,)).fetchone()
