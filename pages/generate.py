@@ -21,8 +21,7 @@ from pages.shared.generate_settings import (
 from pages.shared.models import model_and_ranker
 from pages.shared.voices import MODE_LABELS, four_voice_page, is_four_voice
 
-PIECES = "gen_pieces"
-"""The session's ranked pieces: (what decided them, the ranked list)."""
+PIECES = "gen_pieces"  # the session's ranked pieces: (what decided them, the ranked list)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -171,3 +171,21 @@ def test_the_graph_sees_real_imports() -> None:
     assert "core.models.base" in GRAPH["core.sampling.model"]
     assert "core.training.loop" in GRAPH["core.families"]
     assert imports_of(MODULES["core.ranking.svm"])  # sklearn, imported inside functions
+
+
+PAGE_SCRIPTS = [REPO_ROOT / "streamlit_app.py", *sorted((REPO_ROOT / "pages").glob("*.py"))]
+
+
+@pytest.mark.parametrize("script", PAGE_SCRIPTS, ids=lambda path: path.name)
+def test_page_scripts_print_nothing_by_accident(script: Path) -> None:
+    """Streamlit writes every bare expression of a page script on the page ("magic"): a string under a
+    constant, meant as its docstring, would appear to every visitor. Only the module docstring may stand."""
+    body = ast.parse(script.read_text()).body
+    stray = [
+        node.lineno
+        for node in body[1:]
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    ]
+    assert not stray, f"{script.name}: bare strings on lines {stray} would be shown on the page"

@@ -101,3 +101,21 @@ def test_dataset_train_generate_walkthrough(server_url: str, browser, shots, tmp
         raise AssertionError(f"the page did not get there in time; how it looked: {where}") from timeout
     finally:
         page.close()
+
+
+def test_a_four_voice_link_writes_named_voices_in_chromium(server_url: str, browser, shots) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    page.set_default_timeout(LONG)
+    query = "model=satb&mode=free&key=D+minor&phrases=2&phrase_bars=2&candidates=4&keep=2&seed=3&show=1"
+    try:
+        page.goto(f"{server_url}/generate?{query}", wait_until="domcontentloaded")
+        page.get_by_text("Four voices").first.wait_for()
+        page.get_by_text("Best: #1", exact=False).first.wait_for()  # written at once, as the link says
+        page.locator("audio").first.wait_for(state="attached")
+        assert page.get_by_role("button", name="MIDI (four tracks)").count() >= 1
+        assert page.get_by_role("button", name="MusicXML (opens in MuseScore)").count() >= 1
+        link = page.locator("[data-testid='stCode'] code").first.inner_text().strip()
+        assert "key=D+minor" in link and "mode=free" in link and "show=1" in link
+        shots(page, "generate_four_voices")
+    finally:
+        page.close()
