@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 PHASE_WORDS = {"mle": "pretraining (imitation)", "gan": "adversarial game"}
+GAN_FAMILIES = ("lstm_gan", "satb")
+"""The families that imitate first, then play the game (configs with ``mle_steps`` and ``gan_steps``)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,6 @@ def progress_words(step: int, total_steps: int, phase: str) -> str:
 def adversarial_start(config: dict) -> tuple[int, int] | None:
     """(step where the adversarial game starts, total steps) of a two-phase GAN run's config, else None."""
     mle, gan = int(config.get("mle_steps", 0) or 0), int(config.get("gan_steps", 0) or 0)
-    if config.get("model") != "lstm_gan" or mle <= 0 or gan <= 0:
+    if config.get("model") not in GAN_FAMILIES or mle <= 0 or gan <= 0:
         return None
     return mle, mle + gan
