@@ -3,11 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from core.midi import MidiRejected, load_midi
+from core.midi import MidiRejected
 from core.models.checkpoint import CheckpointError
-from core.music.pianoroll import roll_from_arrays, roll_to_midi_bytes, score_to_roll, window
+from core.music.pianoroll import roll_from_arrays, roll_to_midi_bytes
 from core.plots import discriminator_dots_figure, lab_history_figure, piano_roll_figure
 from core.studio.catalog import checkpoint_choices, checkpoint_label
+from core.studio.critic import file_window
 from core.studio.listening.pairs import real_excerpts
 from core.training.context import use_serving_threads
 from core.training.stepper import GANStepper, Reading, StepSettings, can_step
@@ -158,11 +159,10 @@ def critic_piece(stepper: GANStepper):
     if upload is None:
         return None
     try:
-        roll = score_to_roll(load_midi(upload.getvalue(), upload.name), spec)
+        return file_window(upload.getvalue(), upload.name, spec, bars)
     except MidiRejected as error:
         st.error(f"That file cannot be read: {error}")
         return None
-    return window(roll, 0, bars * roll.steps_per_bar)
 
 
 def critic_section(stepper: GANStepper) -> None:

@@ -23,11 +23,12 @@ import numpy as np
 from core.audio import render_wav
 from core.data.reference import bundled_corpus
 from core.models.base import Samples
-from core.models.critic import build_critic, critic_probabilities
+from core.models.critic import critic_probabilities
 from core.music.pianoroll import PianoRoll, RollSpec, roll_from_arrays, roll_to_midi_bytes
 from core.ranking.pipeline import rank_samples, window_features
 from core.ranking.svm import Ranker
 from core.sampling import LoadedModel
+from core.studio.critic import critic_of
 from core.studio.listening.store import Pair
 
 PICKS = {"svm": "the SVM's pick", "raw": "raw samples"}
@@ -159,9 +160,7 @@ class Judges:
 
     def __init__(self, model: LoadedModel, ranker: Ranker) -> None:
         self.ranker = ranker
-        self.critic = None
-        if model.critic is not None and model.kind == "lstm_gan":
-            self.critic = build_critic(model.config.net, model.critic)
+        self.critic = critic_of(model)
 
     def __call__(self, active: np.ndarray, onset: np.ndarray) -> tuple[float, float | None]:
         samples = Samples(active[None], onset[None])
