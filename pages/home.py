@@ -58,7 +58,9 @@ def device_in_use() -> str:
 st.subheader("Where to start")
 st.write(
     "A model trained on the Bach chorales ships with the studio, so you can go **straight to Generate & "
-    "rank** and hear new pieces now; training your own is optional."
+    "rank** and hear new pieces now; training your own is optional. A second shipped model sings in four "
+    "voices (soprano, alto, tenor, bass): pick it on Generate & rank to write chorale phrases in a key of "
+    "your choice, harmonise a melody, or continue a piece."
 )
 st.page_link(
     "pages/dataset.py",

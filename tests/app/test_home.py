@@ -25,3 +25,4 @@ def test_home_explains_the_symbols_the_loss_used_and_that_generate_works_at_once
         assert symbol in words, symbol
     assert "non-saturating" in words and "shipped model was trained" in words
     assert "straight to Generate" in words
+    assert "harmonise a melody" in words  # the four-voice model is one pick away
