@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.midi_files import make_midi
+
 PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
 
 pytestmark = pytest.mark.browser
@@ -117,5 +119,35 @@ def test_a_four_voice_link_writes_named_voices_in_chromium(server_url: str, brow
         link = page.locator("[data-testid='stCode'] code").first.inner_text().strip()
         assert "key=D+minor" in link and "mode=free" in link and "show=1" in link
         shots(page, "generate_four_voices")
+    finally:
+        page.close()
+
+
+def test_an_uploaded_melody_is_harmonised_and_a_broken_file_is_refused_in_words(
+    server_url: str, browser, tmp_path: Path
+) -> None:
+    scale = [72, 74, 76, 77, 79, 77, 76, 74, 72, 71, 72, 74, 76, 74, 72, 72]  # quarter notes at 120 bpm
+    tune = tmp_path / "tune.mid"
+    tune.write_bytes(make_midi([(pitch, 0.5 * i, 0.5 * (i + 1)) for i, pitch in enumerate(scale)]))
+    broken = tmp_path / "broken.mid"
+    broken.write_bytes(b"MThd\x00\x00\x00\x06 not really a MIDI file")
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    page.set_default_timeout(LONG)
+    try:
+        page.goto(
+            f"{server_url}/generate?model=satb&mode=harmonise&candidates=4&keep=1",
+            wait_until="domcontentloaded",
+        )
+        page.get_by_text("Four voices").first.wait_for()
+        page.get_by_text("my MIDI file").first.click()
+        chooser = page.locator("[data-testid='stFileUploader'] input[type=file]").first
+        chooser.set_input_files(str(broken))
+        page.get_by_text("broken.mid cannot be used", exact=False).wait_for()
+        chooser.set_input_files(str(tune))
+        wait_until_idle(page)
+        page.get_by_role("button", name="Write and rank").click()
+        page.get_by_text("Best: #1", exact=False).first.wait_for()
+        page.get_by_text("cannot travel in a link", exact=False).wait_for()
+        assert page.get_by_role("button", name="MIDI (four tracks)").count() == 1
     finally:
         page.close()
