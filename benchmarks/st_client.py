@@ -12,9 +12,9 @@ and the timed re-runs of ``st.fragment(run_every=...)``.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import time
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -56,19 +56,25 @@ def element_text(element) -> str:
     return ""
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+"""The only hosts a session may talk to: the benchmark's own server on this machine."""
+
+
 class Session:
     """One Streamlit session over a websocket (see the module docstring)."""
 
     def __init__(self, url: str, page: str) -> None:
         self.url, self.page = url.rstrip("/"), page
+        self.address = urllib.parse.urlsplit(self.url)
+        if self.address.hostname not in LOOPBACK:
+            raise ValueError(f"the benchmark talks only to a server on this machine, not {self.url}")
         self.query = ""
         self.socket = None
 
     async def __aenter__(self) -> Session:
         import websockets  # a dependency of Streamlit's server (uvicorn)
 
-        address = urllib.parse.urlsplit(self.url)
-        stream = f"ws://{address.netloc}/_stcore/stream"
+        stream = f"ws://{self.address.netloc}/_stcore/stream"
         self.socket = await websockets.connect(stream, subprotocols=["streamlit"], max_size=None)
         return self
 
@@ -102,5 +108,12 @@ class Session:
 
     def fetch(self, media_url: str) -> int:
         """GET a media file the page refers to (as a browser's audio player does); returns its size."""
-        with urllib.request.urlopen(self.url + media_url, timeout=60) as response:  # a loopback server
+        connection = http.client.HTTPConnection(self.address.hostname, self.address.port, timeout=60)
+        try:
+            connection.request("GET", self.address.path + media_url)
+            response = connection.getresponse()
+            if response.status != 200:
+                raise OSError(f"{media_url}: HTTP {response.status}")
             return len(response.read())
+        finally:
+            connection.close()
