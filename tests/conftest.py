@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from core.paths import RUNS_ENV
+from core.studio.roles import TEACHER_PIN_ENV
 from tests.support.midi_files import make_midi
 
 
@@ -43,3 +45,13 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def fresh_server_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A server of its own for a page test: runs and caches under ``tmp_path``, no teacher PIN (everyone is
+    the teacher, as on a laptop). Returns the runs folder."""
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv("GMS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv(TEACHER_PIN_ENV, raising=False)
+    return tmp_path / "runs"

@@ -18,10 +18,7 @@ PAGE = "../../pages/dataset.py"
 TIMEOUT = 90
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("GMS_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("GMS_CACHE_DIR", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("fresh_server_folders")
 
 
 def upload(files: list[tuple[str, bytes]]) -> AppTest:

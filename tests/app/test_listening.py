@@ -3,14 +3,9 @@ answering, answers are stored once, a reload continues, results and the reveal, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
-from core.paths import RUNS_ENV
 from core.studio import roles
 from core.studio.listening.store import ListeningStore
 
@@ -18,15 +13,7 @@ PAGE = "../../pages/listening.py"
 PIN = "2468"
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
-    monkeypatch.setenv("GMS_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv(roles.TEACHER_PIN_ENV, raising=False)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("fresh_server_folders", "one_thread")
 
 
 def page(pin: bool = False, listener: str | None = None) -> AppTest:

@@ -8,19 +8,14 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.paths import RUNS_ENV
-from core.studio import jobs, roles
+from core.studio import jobs
 from tests.support.rolls import chorale_like_windows
 from tests.support.runs import fake_run
 
 PAGE = "../../pages/train.py"
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
-    monkeypatch.setenv("GMS_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv(roles.TEACHER_PIN_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("fresh_server_folders")
 
 
 def run_with_snapshots(steps: list[int]) -> Path:
