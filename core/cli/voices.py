@@ -15,27 +15,23 @@ writes N pieces and the SVM keeps the ``--keep`` best.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 from core.files import write_bytes_atomic
 from core.music.musicxml import voices_to_musicxml
-from core.music.voices import ENSEMBLES, MODES, Voices, VoicesError, tonic_from_name
+from core.music.voices import ENSEMBLES, Voices, VoicesError, key_from_name
 from core.music.voices_midi import voices_to_midi
 from core.ranking.pipeline import rank_samples
 from core.ranking.reference import load_ranker
 from core.sampling import LoadedModel
 from core.sampling.satb import (
+    VOICE_MODES,
     VoicePieces,
-    chorale_pieces,
-    continue_piece,
-    free_pieces,
-    harmonise,
+    chorales_by_name,
     melody_from_midi,
     voices_from_midi,
+    write_in_mode,
 )
-
-VOICE_MODES = ("free", "harmonise", "continue")
 
 
 def add_voice_flags(parser: argparse.ArgumentParser) -> None:
@@ -54,15 +50,6 @@ def add_voice_flags(parser: argparse.ArgumentParser) -> None:
     flag("--musicxml", action="store_true", help="also write MusicXML beside each MIDI file")
 
 
-def parse_key(text: str) -> tuple[int, str]:
-    """'D minor' → (2, 'minor'); a bare tonic is major."""
-    words = text.split()
-    mode = words[1].lower() if len(words) > 1 else "major"
-    if len(words) > 2 or mode not in MODES:
-        raise ValueError(f'--key must be a tonic and major or minor, e.g. "D minor", not {text!r}')
-    return tonic_from_name(words[0]), mode
-
-
 def given_piece(args: argparse.Namespace, path: Path | None, melody: bool) -> Voices:
     """The melody or primer a command names: a file, or a bundled test-split chorale."""
     if path is not None and args.chorale:
@@ -74,36 +61,25 @@ def given_piece(args: argparse.Namespace, path: Path | None, melody: bool) -> Vo
         raise ValueError(
             f"--mode {args.mode} needs {'--melody' if melody else '--primer'} FILE or --chorale NAME"
         )
-    pieces = {Path(piece.name).stem: piece for piece in chorale_pieces("test")}
+    pieces = chorales_by_name("test")
     wanted = Path(args.chorale).stem
     if wanted not in pieces:
         raise ValueError(f"no test-split chorale {wanted!r}; some are: {', '.join(sorted(pieces)[:8])}")
-    return pieces[wanted].voices
-
-
-def with_key(voices: Voices, key: tuple[int, str] | None) -> Voices:
-    """The piece with another key label (the notes stay: the model is asked to hear it in that key)."""
-    if key is None:
-        return voices
-    return replace(voices, tonic=key[0], mode=key[1])
+    return pieces[wanted]
 
 
 def write_pieces(args: argparse.Namespace, model: LoadedModel) -> VoicePieces:
     """The pieces the command asks for (``--candidates`` of them when given, else ``--n``)."""
-    n = args.candidates or args.n
-    key = parse_key(args.key) if args.key else None
-    bars = args.phrases * args.phrase_bars if args.phrases else args.bars
-    common = {"n": n, "seed": args.seed, "temperature": args.temperature}
-    if args.mode == "free":
-        return free_pieces(
-            model, bars=bars, phrase_bars=args.phrase_bars, key=key, tempo_bpm=args.tempo, **common
-        )
-    if args.mode == "harmonise":
-        melody = with_key(given_piece(args, args.melody, melody=True), key)
-        return harmonise(model, melody, phrase_bars=args.phrase_bars, **common)
-    primer = with_key(given_piece(args, args.primer, melody=False), key)
-    length = args.keep_bars + (args.phrases * args.phrase_bars if args.phrases else args.bars)
-    return continue_piece(model, primer, args.keep_bars, length, phrase_bars=args.phrase_bars, **common)
+    piece = None
+    if args.mode != "free":
+        harmonising = args.mode == "harmonise"
+        piece = given_piece(args, args.melody if harmonising else args.primer, melody=harmonising)
+    return write_in_mode(
+        model, args.mode, bars=args.phrases * args.phrase_bars if args.phrases else args.bars, piece=piece,
+        key=key_from_name(args.key) if args.key else None, phrase_bars=args.phrase_bars,
+        keep_bars=args.keep_bars, n=args.candidates or args.n, seed=args.seed, temperature=args.temperature,
+        tempo_bpm=args.tempo,
+    )  # fmt: skip
 
 
 def write_voices(args: argparse.Namespace, model: LoadedModel) -> int:

@@ -130,6 +130,16 @@ def tonic_from_name(name: str) -> int:
     return (base + accidentals.count("#") - accidentals.count("b") - accidentals.count("-")) % 12
 
 
+def key_from_name(text: str) -> tuple[int, str]:
+    """(tonic, mode) of a key in words: "D minor" → (2, "minor"), "Bb major" → (10, "major"); a bare
+    tonic is major. The inverse of :func:`key_name`."""
+    words = text.split()
+    mode = words[1].lower() if len(words) > 1 else "major"
+    if not words or len(words) > 2 or mode not in MODES:
+        raise VoicesError(f'a key is a tonic and major or minor, e.g. "D minor", not {text!r}')
+    return tonic_from_name(words[0]), mode
+
+
 def step_in_bar(n_steps: int, steps_per_bar: int, bar_offset: int = 0) -> np.ndarray:
     """``int16[T]``: each step's position within its bar (0 on a bar line)."""
     return ((np.arange(n_steps) - bar_offset) % steps_per_bar).astype(np.int16)

@@ -14,7 +14,8 @@ phrase ends: ready for :func:`~core.music.voices_midi.voices_to_midi` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -46,6 +47,8 @@ from core.music.voices import (
 from core.sampling.model import LoadedModel
 
 FOUR_VOICE_KIND = "satb"
+VOICE_MODES = ("free", "harmonise", "continue")
+"""The three uses of the four-voice model."""
 MAX_BARS = 64
 PIANO = RollSpec(steps_per_beat=STEPS_PER_QUARTER, lowest_pitch=21, n_pitches=88)
 """The grid a melody is read on: sixteenth notes over the piano's keys."""
@@ -238,6 +241,12 @@ def voices_from_midi(name: str, data: bytes) -> Voices:
     return corpus.pieces[0].voices
 
 
+def chorales_by_name(split: str = "test") -> dict[str, Voices]:
+    """The 4/4 chorales of a split by name (``bwv257``): what a visitor or a command may harmonise or
+    continue."""
+    return {Path(piece.name).stem: piece.voices for piece in chorale_pieces(split)}
+
+
 def chorale_pieces(split: str = "test", beats_per_bar: int = 4) -> list[VoicePiece]:
     """The bundled chorales of one split in ``beats_per_bar`` (melodies to harmonise, primers)."""
     corpus = load_chorale_voices().split(split)
@@ -284,10 +293,46 @@ def continue_piece(
     return _write(model, conditions, seed, temperature, forced, primer.tempo_bpm)
 
 
+# --- one entry for the three uses ----------------------------------------------------------------------
+
+
+def write_in_mode(
+    model: LoadedModel,
+    mode: str,
+    *,
+    bars: int,
+    piece: Voices | None = None,
+    key: tuple[int, str] | None = None,
+    phrase_bars: int = 2,
+    keep_bars: int = 2,
+    n: int = 8,
+    seed: int = 0,
+    temperature: float = 1.0,
+    tempo_bpm: float = 100.0,
+) -> VoicePieces:
+    """One of :data:`VOICE_MODES`: ``free`` pieces of ``bars`` bars in ``key``; ``harmonise`` the soprano
+    of ``piece``; ``continue`` the first ``keep_bars`` bars of ``piece`` with ``bars`` more. A ``key``
+    given with a piece relabels it (its notes stay; the model hears them in that key)."""
+    if mode not in VOICE_MODES:
+        raise ValueError(f"mode must be one of {', '.join(VOICE_MODES)}, not {mode!r}")
+    common = {"n": n, "seed": seed, "temperature": temperature}
+    if mode == "free":
+        return free_pieces(model, bars=bars, phrase_bars=phrase_bars, key=key, tempo_bpm=tempo_bpm, **common)
+    if piece is None:
+        raise ValueError(f"{mode} needs {'a melody' if mode == 'harmonise' else 'a piece to continue'}")
+    if key is not None:
+        piece = replace(piece, tonic=key[0], mode=key[1])
+    if mode == "harmonise":
+        return harmonise(model, piece, phrase_bars=phrase_bars, **common)
+    return continue_piece(model, piece, keep_bars, keep_bars + bars, phrase_bars=phrase_bars, **common)
+
+
 __all__ = [
+    "VOICE_MODES",
     "MidiRejected",
     "VoicePieces",
     "chorale_pieces",
+    "chorales_by_name",
     "continue_piece",
     "fit_soprano",
     "free_pieces",
@@ -295,5 +340,6 @@ __all__ = [
     "melody_from_midi",
     "melody_from_score",
     "voices_from_midi",
+    "write_in_mode",
     "writes_voices",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.music.voices import ENSEMBLES, MODES, key_name
+from core.sampling.satb import VOICE_MODES
 
 INSTRUMENTS = {
     "Acoustic grand piano": 0,
@@ -111,7 +112,6 @@ def settings_from_query(
     return dataclasses.replace(result, keep=min(result.keep, result.candidates)), problems
 
 
-VOICE_MODES = ("free", "harmonise", "continue")
 ANY_KEY = "any key"
 KEY_NAMES = (ANY_KEY, *(key_name(tonic, mode) for mode in MODES for tonic in range(12)))
 """The keys a four-voice piece may be asked for, as the page names them."""

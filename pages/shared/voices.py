@@ -8,21 +8,19 @@ from pathlib import Path
 import streamlit as st
 
 from core.music.musicxml import voices_to_musicxml
-from core.music.voices import ENSEMBLES, MODES, Voices, VoicesError
+from core.music.voices import ENSEMBLES, Voices, VoicesError, key_from_name
 from core.music.voices_midi import voices_to_midi
 from core.plots import voices_figure
 from core.ranking.pipeline import rank_samples
 from core.sampling.satb import (
     MidiRejected,
-    chorale_pieces,
-    continue_piece,
-    free_pieces,
-    harmonise,
+    chorales_by_name,
     melody_from_midi,
     voices_from_midi,
+    write_in_mode,
     writes_voices,
 )
-from core.studio.links import KEY_NAMES, GenerateSettings, VoiceSettings, voice_settings_from_query
+from core.studio.links import ANY_KEY, KEY_NAMES, GenerateSettings, VoiceSettings, voice_settings_from_query
 from pages.shared.audio import audio_player
 from pages.shared.generate_settings import share_link, shown_in_address, write_address
 from pages.shared.models import model_and_ranker
@@ -43,7 +41,7 @@ FROM_ADDRESS = "gen_voice_from_address"
 @st.cache_data(max_entries=8, show_spinner=False)
 def test_chorales() -> dict[str, Voices]:
     """The test split's 4/4 chorales by name (never trained on)."""
-    return {Path(piece.name).stem: piece.voices for piece in chorale_pieces("test")}
+    return chorales_by_name("test")
 
 
 def given_piece(mode: str) -> tuple[Voices | None, str]:
@@ -94,19 +92,13 @@ def voice_controls() -> dict:
 def write(checkpoint: Path, settings: GenerateSettings, choice: dict):
     """The candidates the settings ask for, ranked by the SVM."""
     model, ranker = model_and_ranker(checkpoint)
-    common = {"n": settings.candidates, "seed": settings.seed, "temperature": settings.temperature}
-    index = KEYS.index(choice["key"]) - 1  # -1: any key
-    key = (index % 12, MODES[index // 12]) if index >= 0 else None
-    bars = choice["phrases"] * choice["phrase_bars"]
-    if choice["mode"] == "free":
-        pieces = free_pieces(model, bars=bars, phrase_bars=choice["phrase_bars"], key=key,
-                             tempo_bpm=settings.tempo, **common)  # fmt: skip
-    elif choice["mode"] == "harmonise":
-        pieces = harmonise(model, choice["piece"], phrase_bars=choice["phrase_bars"], **common)
-    else:
-        keep = choice["keep_bars"]
-        pieces = continue_piece(model, choice["piece"], keep, keep + bars, phrase_bars=choice["phrase_bars"],
-                                **common)  # fmt: skip
+    free = choice["mode"] == "free"
+    pieces = write_in_mode(
+        model, choice["mode"], bars=choice["phrases"] * choice["phrase_bars"], piece=choice.get("piece"),
+        key=key_from_name(choice["key"]) if free and choice["key"] != ANY_KEY else None,
+        phrase_bars=choice["phrase_bars"], keep_bars=choice.get("keep_bars", 2), n=settings.candidates,
+        seed=settings.seed, temperature=settings.temperature, tempo_bpm=settings.tempo,
+    )  # fmt: skip
     ranked = rank_samples(pieces.samples, ranker, settings.keep, model.spec, model.beats_per_bar)
     return pieces, ranked
 

@@ -12,7 +12,7 @@ import torch
 
 from core.cli import generate as generate_cli
 from core.models.satb import SATBGenerator, SATBNetConfig
-from core.music.voices import PITCH_RANGES, REST, Voices, VoicesError
+from core.music.voices import MODES, PITCH_RANGES, REST, Voices, VoicesError, key_from_name, key_name
 from core.sampling import load_model
 from core.sampling.satb import (
     chorale_pieces,
@@ -22,6 +22,7 @@ from core.sampling.satb import (
     harmonise,
     melody_from_midi,
     melody_phrase_ends,
+    write_in_mode,
     writes_voices,
 )
 from core.training.config import config_to_dict
@@ -156,3 +157,27 @@ def test_only_the_four_voice_model_harmonises(small_checkpoint_folder: Path, tmp
     code = generate_cli.main(["--checkpoint", str(small_checkpoint_folder), "--mode", "harmonise",
                               "--chorale", "bwv257", "--out", str(tmp_path)])  # fmt: skip
     assert code == 2
+
+
+def test_one_entry_writes_each_mode_and_a_key_relabels_a_given_piece(checkpoint: Path) -> None:
+    model = load_model(checkpoint)
+    free = write_in_mode(model, "free", bars=4, key=(2, "minor"), n=2, seed=1)
+    assert all(voices.key_name == "D minor" for voices in free.voices)
+    tune = melody()
+    sung = write_in_mode(model, "harmonise", bars=4, piece=tune, key=(7, "major"), n=2, seed=1)
+    assert all(
+        v.key_name == "G major" and np.array_equal(v.pitch[:, 0], tune.pitch[:, 0]) for v in sung.voices
+    )
+    with pytest.raises(ValueError, match="needs a melody"):
+        write_in_mode(model, "harmonise", bars=4)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        write_in_mode(model, "sing", bars=4)
+
+
+def test_keys_in_words_read_back() -> None:
+    for tonic in range(12):
+        for mode in MODES:
+            assert key_from_name(key_name(tonic, mode)) == (tonic, mode)
+    assert key_from_name("F#") == (6, "major")
+    with pytest.raises(VoicesError):
+        key_from_name("D dorian")
