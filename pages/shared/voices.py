@@ -38,9 +38,10 @@ FROM_ADDRESS = "gen_voice_from_address"
 """Set once the address's four-voice settings were put into the widgets (a session's first visit)."""
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def test_chorales() -> dict[str, Voices]:
-    """The test split's 4/4 chorales by name (never trained on)."""
+    """The test split's 4/4 chorales by name (never trained on): read once per server and shared, not
+    copied on every rerun (the pieces are frozen and only read)."""
     return chorales_by_name("test")
 
 
